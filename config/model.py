@@ -1,0 +1,159 @@
+"""The settings the rest of stacktop consumes: plain, frozen, already validated.
+
+Nothing downstream sees YAML, defaults or positions; it gets these dataclasses.
+Secret values seen while loading travel with them so every output path
+(screens, logs, snapshots, audit records) can redact through one method.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from config.durations import format_duration, parse_duration
+from config.errors import ConfigError
+from config.schema import DEFAULT_EXCLUDE_FSTYPES
+
+Role = Literal["viewer", "operator", "admin"]
+ROLES: tuple[str, ...] = get_args(Role)
+LOG_LEVELS = ("debug", "info", "warning", "error")
+REDACTED = "***"
+
+
+@dataclass(frozen=True, slots=True)
+class UiSettings:
+    refresh: float = 1.0
+    history_points: int = 300
+    watch_refresh: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class LogSettings:
+    file: str
+    level: str = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditSettings:
+    file: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeSettings:
+    max_concurrency: int = 4
+    backoff_cap: float = 300.0
+    jitter: float = 0.1
+    stale_after: float = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class HostSettings:
+    enabled: bool = True
+    interval: float = 2.0
+    timeout: float = 10.0
+    top_processes: int = 50
+    exclude_fstypes: tuple[str, ...] = DEFAULT_EXCLUDE_FSTYPES
+    exclude_interfaces: tuple[str, ...] = ("lo",)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSettings:
+    host: HostSettings | None  # None when the host provider is disabled
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    profile: str
+    source: str
+    source_kind: str
+    profiles: tuple[str, ...]
+    role: Role
+    user: str | None
+    ui: UiSettings
+    log: LogSettings
+    audit: AuditSettings
+    runtime: RuntimeSettings
+    providers: ProviderSettings
+    secrets: frozenset[str] = frozenset()
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret value seen while loading replaced by ***."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            if secret:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    def describe(self) -> list[str]:
+        """Human-readable lines for ``stacktop check``; secrets appear as ***."""
+        ui, runtime = self.ui, self.runtime
+        lines = [
+            f"profile   {self.profile}  (profiles in file: {', '.join(self.profiles)})",
+            f"file      {self.source}  (found via {self.source_kind})",
+            f"role      {self.role}",
+            f"user      {self.user if self.user is not None else '(OS user)'}",
+            f"ui        refresh {format_duration(ui.refresh)}, "
+            f"watch refresh {format_duration(ui.watch_refresh)}, "
+            f"history {ui.history_points} points",
+            f"log       {self.log.file}  (level {self.log.level})",
+            f"audit     {self.audit.file}",
+            f"runtime   {runtime.max_concurrency} workers, "
+            f"backoff cap {format_duration(runtime.backoff_cap)}, "
+            f"jitter {runtime.jitter:g}, stale after {runtime.stale_after:g} intervals",
+        ]
+        host = self.providers.host
+        if host is None:
+            lines.append("providers none enabled")
+        else:
+            lines.append(
+                f"host      interval {format_duration(host.interval)}, "
+                f"timeout {format_duration(host.timeout)}, "
+                f"top {host.top_processes} processes, "
+                f"network total excludes {', '.join(host.exclude_interfaces) or 'nothing'}"
+            )
+        return [self.redact(line) for line in lines]
+
+    def with_overrides(
+        self,
+        *,
+        refresh: float | str | None = None,
+        role: str | None = None,
+        user: str | None = None,
+        log_level: str | None = None,
+    ) -> Settings:
+        """Apply command-line flags; ``refresh`` sets every provider's poll interval."""
+        result = self
+        if refresh is not None:
+            seconds = _positive_duration(refresh, "--refresh")
+            host = self.providers.host
+            if host is not None:
+                providers = ProviderSettings(host=dataclasses.replace(host, interval=seconds))
+                result = dataclasses.replace(result, providers=providers)
+        if role is not None:
+            _check_choice(role, ROLES, "--role")
+            result = dataclasses.replace(result, role=role)
+        if user is not None:
+            if not user.strip():
+                raise ConfigError("expected a user name, got an empty string", key_path="--user")
+            result = dataclasses.replace(result, user=user)
+        if log_level is not None:
+            _check_choice(log_level, LOG_LEVELS, "--log-level")
+            result = dataclasses.replace(
+                result, log=dataclasses.replace(self.log, level=log_level)
+            )
+        return result
+
+
+def _positive_duration(value: float | str, flag: str) -> float:
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(str(exc), key_path=flag) from None
+    if seconds <= 0:
+        raise ConfigError(f"must be greater than 0, got {value!r}", key_path=flag)
+    return seconds
+
+
+def _check_choice(value: str, choices: tuple[str, ...], flag: str) -> None:
+    if value not in choices:
+        raise ConfigError(f"expected one of {', '.join(choices)}; got {value!r}", key_path=flag)

@@ -1,0 +1,433 @@
+"""A small declarative schema: one declaration validates, coerces and documents.
+
+Each key of a profile is declared once here with its kind, default, limits and
+a one-line doc. The same declarations check a user's file (unknown keys, wrong
+types, out-of-range values, each with FILE:LINE:COL) and produce the key
+reference in docs/configuration.md, so the docs cannot drift from the code.
+No pydantic: ``stacktop check`` must start fast and this is all we need.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from config.durations import format_duration, parse_duration
+from config.located_yaml import Located, join_path
+
+KINDS = ("str", "int", "float", "bool", "duration", "enum", "path", "list", "section")
+
+
+@dataclass(frozen=True, eq=False)
+class Field:
+    """One key: what it holds, its default, its limits, and why it exists."""
+
+    kind: str
+    doc: str
+    default: Any = None
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    item: Field | None = None
+    fields: Mapping[str, Field] = field(default_factory=dict)
+    secret: bool = False
+    default_doc: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown field kind {self.kind!r}")
+
+
+def text(doc: str, default: str | None = None, *, secret: bool = False,
+         default_doc: str | None = None) -> Field:
+    return Field("str", doc, default, secret=secret, default_doc=default_doc)
+
+
+def integer(doc: str, default: int | None = None, *, minimum: int | None = None,
+            maximum: int | None = None, secret: bool = False) -> Field:
+    return Field("int", doc, default, minimum, maximum, secret=secret)
+
+
+def number(doc: str, default: float | None = None, *, minimum: float | None = None,
+           maximum: float | None = None) -> Field:
+    return Field("float", doc, default, minimum, maximum)
+
+
+def boolean(doc: str, default: bool | None = None) -> Field:
+    return Field("bool", doc, default)
+
+
+def duration(doc: str, default: float | None = None, *, minimum: float | None = None,
+             maximum: float | None = None) -> Field:
+    return Field("duration", doc, default, minimum, maximum)
+
+
+def enum(doc: str, choices: Sequence[str], default: str | None = None) -> Field:
+    return Field("enum", doc, default, choices=tuple(choices))
+
+
+def path(doc: str, default: str | None = None, *, default_doc: str | None = None) -> Field:
+    return Field("path", doc, default, default_doc=default_doc)
+
+
+def list_of(item: Field, doc: str, default: Sequence[Any] = ()) -> Field:
+    return Field("list", doc, tuple(default), item=item)
+
+
+def section(doc: str, **fields: Field) -> Field:
+    return Field("section", doc, fields=fields)
+
+
+# --------------------------------------------------------------------------- the profile body
+
+DEFAULT_EXCLUDE_FSTYPES = (
+    "squashfs", "tmpfs", "devtmpfs", "overlay", "proc", "sysfs", "cgroup2", "nsfs", "tracefs",
+)
+
+PROFILE_SCHEMA = section(
+    "One profile: everything stacktop needs to know to run.",
+    role=enum(
+        "What actions the operator may run: viewer reads only, operator runs everyday "
+        "actions, admin also runs destructive ones.",
+        ("viewer", "operator", "admin"),
+        "operator",
+    ),
+    user=text(
+        "Name written to the audit log for every action.",
+        default_doc="the OS user",
+    ),
+    ui=section(
+        "The terminal screen.",
+        refresh=duration(
+            "How often ages and the clock on screen are redrawn.",
+            1.0, minimum=0.1, maximum=3600.0,
+        ),
+        history_points=integer(
+            "Points kept per series (ring buffer) for sparklines and charts.",
+            300, minimum=10, maximum=100_000,
+        ),
+        watch_refresh=duration(
+            "Redraw interval of the read-only watch mode.", 2.0, minimum=0.1, maximum=3600.0,
+        ),
+    ),
+    log=section(
+        "stacktop's own log (JSON lines; never the terminal).",
+        file=path(
+            "Log file; ~ and relative paths (to the config file) are expanded.",
+            default_doc="$XDG_STATE_HOME/stacktop/stacktop.log, "
+            "else ~/.local/state/stacktop/stacktop.log",
+        ),
+        level=enum("Lowest level written to the log.", ("debug", "info", "warning", "error"),
+                   "info"),
+    ),
+    audit=section(
+        "The append-only record of every action run.",
+        file=path(
+            "Audit file (JSON lines, fsync'ed per record).",
+            default_doc="audit.jsonl in the log's default directory",
+        ),
+    ),
+    runtime=section(
+        "How providers are polled.",
+        max_concurrency=integer(
+            "Worker threads for blocking SDK calls, shared by all providers.",
+            4, minimum=1, maximum=64,
+        ),
+        backoff_cap=duration(
+            "Longest wait between retries of a failing provider.", 300.0, minimum=1.0,
+        ),
+        jitter=number(
+            "Random spread of each poll, as a fraction of the interval.",
+            0.1, minimum=0.0, maximum=0.5,
+        ),
+        stale_after=number(
+            "Data older than this many intervals is shown as stale.", 3.0, minimum=1.5,
+        ),
+    ),
+    providers=section(
+        "Where data comes from; each provider has its own section.",
+        host=section(
+            "The machine stacktop runs on: CPU, memory, disks, network, processes.",
+            enabled=boolean("Poll this host at all.", True),
+            interval=duration("Time between polls.", 2.0, minimum=0.2),
+            timeout=duration("A poll slower than this counts as failed.", 10.0, minimum=0.1),
+            top_processes=integer(
+                "Processes listed, busiest first.", 50, minimum=1, maximum=1000,
+            ),
+            exclude_fstypes=list_of(
+                text("A filesystem type."),
+                "Filesystem types not shown in the disk list.",
+                DEFAULT_EXCLUDE_FSTYPES,
+            ),
+            exclude_interfaces=list_of(
+                text("A network interface name."),
+                "Interfaces left out of the network total (still listed on their own).",
+                ("lo",),
+            ),
+        ),
+    ),
+)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate(
+    schema: Field,
+    node: Located | None,
+    *,
+    home: str | None = None,
+    extra_names: Sequence[str] = (),
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """Check ``node`` against a section schema; return (plain values, secret values seen).
+
+    Missing keys get their defaults. ``extra_names`` are keys handled elsewhere
+    (like ``extends``) that are offered as spelling suggestions.
+    """
+    validator = _Validator(home or os.path.expanduser("~"))
+    values = validator.section(schema, node, extra_names)
+    return values, frozenset(validator.secrets)
+
+
+class _Validator:
+    def __init__(self, home: str) -> None:
+        self.home = home
+        self.secrets: set[str] = set()
+
+    def section(self, schema: Field, node: Located | None,
+                extra_names: Sequence[str] = ()) -> dict[str, Any]:
+        items: dict[str, Located] = {}
+        if node is not None and node.value is not None:
+            if not isinstance(node.value, dict):
+                raise node.error(
+                    f"expected a mapping of settings (key: value), got {_show(node.value)}"
+                )
+            items = node.value
+        for key, item in items.items():
+            if key not in schema.fields:
+                raise item.error(unknown_key_message(key, [*schema.fields, *extra_names]),
+                                 at_key=True)
+        result: dict[str, Any] = {}
+        for name, child in schema.fields.items():
+            if child.kind == "section":
+                result[name] = self.section(child, items.get(name))
+            elif name in items:
+                result[name] = self.value(child, items[name])
+            else:
+                result[name] = child.default
+        return result
+
+    def value(self, spec: Field, node: Located) -> Any:
+        if node.value is None:
+            if spec.default is None:
+                return None
+            raise node.error(
+                f"a value is required here — remove the key to use the default "
+                f"({_format_default(spec)})"
+            )
+        if spec.kind == "section":
+            return self.section(spec, node)
+        if spec.kind == "list":
+            if not isinstance(node.value, list):
+                raise node.error(
+                    f"expected a list like [a, b], got {_show(node.value, spec.secret)}"
+                )
+            assert spec.item is not None
+            return tuple(self.value(spec.item, item) for item in node.value)
+        result = self.scalar(spec, node)
+        if spec.secret and isinstance(result, str) and result:
+            self.secrets.add(result)
+        return result
+
+    def scalar(self, spec: Field, node: Located) -> Any:
+        value = node.value
+        shown = _show(value, spec.secret)
+        if spec.kind in ("str", "path"):
+            if not isinstance(value, str):
+                quotable = type(value) in (int, float) and not spec.secret
+                hint = f" — quote it: '{value}'" if quotable else ""
+                raise node.error(f"expected text, got {shown}{hint}")
+            if spec.kind == "path":
+                return self.path(value, node)
+            return value
+        if spec.kind == "enum":
+            if not isinstance(value, str) or value not in spec.choices:
+                raise node.error(f"expected one of {', '.join(spec.choices)}; got {shown}")
+            return value
+        if spec.kind == "bool":
+            return self.boolean(value, node, shown)
+        if spec.kind == "duration":
+            try:
+                seconds = parse_duration(value)
+            except ValueError as exc:
+                raise node.error(str(exc) if not spec.secret else "expected a duration") from None
+            return self.in_range(spec, node, seconds, format_duration)
+        if spec.kind == "int":
+            return self.in_range(spec, node, self.integer(value, node, shown), _plain_number)
+        if spec.kind == "float":
+            return self.in_range(spec, node, self.floating(value, node, shown), _plain_number)
+        raise AssertionError(spec.kind)
+
+    def integer(self, value: Any, node: Located, shown: str) -> int:
+        if isinstance(value, str) and node.interpolated:
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and _looks_numeric(value):
+            raise node.error(f"expected a whole number, got the text {shown} — remove the quotes")
+        raise node.error(f"expected a whole number, got {shown}")
+
+    def floating(self, value: Any, node: Located, shown: str) -> float:
+        if isinstance(value, str) and node.interpolated and _looks_numeric(value):
+            value = float(value)
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if is_number and math.isfinite(value):
+            return float(value)
+        if isinstance(value, str) and _looks_numeric(value):
+            raise node.error(f"expected a number, got the text {shown} — remove the quotes")
+        raise node.error(f"expected a number, got {shown}")
+
+    def boolean(self, value: Any, node: Located, shown: str) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and node.interpolated:
+            lowered = value.strip().lower()
+            if lowered in ("true", "yes", "on", "1"):
+                return True
+            if lowered in ("false", "no", "off", "0", ""):
+                return False
+        raise node.error(f"expected true or false, got {shown}")
+
+    def in_range(self, spec: Field, node: Located, number: float, fmt: Any) -> Any:
+        low, high = spec.minimum, spec.maximum
+        too_low = low is not None and number < low
+        too_high = high is not None and number > high
+        if too_low or too_high:
+            if low is not None and high is not None:
+                bound = f"between {fmt(low)} and {fmt(high)}"
+            elif low is not None:
+                bound = f"at least {fmt(low)}"
+            else:
+                bound = f"at most {fmt(high)}"
+            got = "a secret value" if spec.secret else fmt(number)
+            raise node.error(f"must be {bound}, got {got}")
+        return number
+
+    def path(self, value: str, node: Located) -> str:
+        if not value.strip():
+            raise node.error("expected a file path, got an empty string")
+        home_relative = value == "~" or value.startswith("~/")
+        value = self.home + value[1:] if home_relative else os.path.expanduser(value)
+        if not os.path.isabs(value):
+            base = os.path.dirname(node.file) if os.path.isabs(node.file) else os.getcwd()
+            value = os.path.join(base, value)
+        return os.path.normpath(value)
+
+
+def unknown_key_message(key: str, known: Sequence[str]) -> str:
+    """'unknown key' plus the nearest known spelling, or the list of known keys."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    if close:
+        return f"unknown key {key!r} — did you mean {close[0]!r}?"
+    return f"unknown key {key!r} — known keys here: {', '.join(known)}"
+
+
+def _looks_numeric(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _show(value: Any, secret: bool = False) -> str:
+    """A short, single-line description of a bad value, never echoing a secret."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    if secret:
+        return "a hidden (secret) value"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return repr(shown)
+    return str(value)
+
+
+# --------------------------------------------------------------------------- documentation
+
+
+def iter_fields(schema: Field = PROFILE_SCHEMA, prefix: str = "") -> Iterator[tuple[str, Field]]:
+    """Every key path with its declaration, sections before their keys."""
+    for name, child in schema.fields.items():
+        key_path = join_path(prefix, name)
+        yield key_path, child
+        if child.kind == "section":
+            yield from iter_fields(child, key_path)
+
+
+def _type_text(spec: Field) -> str:
+    fmt = format_duration if spec.kind == "duration" else _plain_number
+    names = {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
+             "duration": "duration", "path": "path", "section": "section"}
+    if spec.kind == "enum":
+        kind = "one of " + ", ".join(f"`{choice}`" for choice in spec.choices)
+    elif spec.kind == "list":
+        assert spec.item is not None
+        kind = f"list of {_type_text(spec.item)}s"
+    else:
+        kind = names[spec.kind]
+    if spec.minimum is not None and spec.maximum is not None:
+        kind += f" ({fmt(spec.minimum)} to {fmt(spec.maximum)})"
+    elif spec.minimum is not None:
+        kind += f" (≥ {fmt(spec.minimum)})"
+    elif spec.maximum is not None:
+        kind += f" (≤ {fmt(spec.maximum)})"
+    if spec.secret:
+        kind += ", secret"
+    return kind
+
+
+def _plain_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _format_default(spec: Field) -> str:
+    default = spec.default
+    if spec.kind == "section":
+        return ""
+    if default is None:
+        return spec.default_doc or "unset"
+    if spec.kind == "duration":
+        return format_duration(default)
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    if isinstance(default, tuple | list):
+        return "[" + ", ".join(str(item) for item in default) + "]"
+    return str(default)
+
+
+def render_markdown(schema: Field = PROFILE_SCHEMA) -> str:
+    """The key reference table of docs/configuration.md."""
+    lines = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    for key_path, spec in iter_fields(schema):
+        default = _format_default(spec)
+        if spec.kind != "section":
+            default = f"`{default}`" if spec.default is not None else default
+        cells = [f"`{key_path}`", _type_text(spec), default, spec.doc]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"

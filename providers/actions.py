@@ -1,0 +1,171 @@
+"""The one gate every mutating operation passes through.
+
+It refuses in read-only mode, checks the operator's role, demands
+confirmation in proportion to risk, writes an fsync'ed audit record and
+asks the runtime to re-poll, so the screen shows the truth afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from providers.base import ROLE_ORDER, ActionResult, ActionSpec, ActionTarget, Provider, Risk
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConfirmRequest:
+    """What the UI must ask. For destructive actions the operator types `must_type`."""
+
+    spec: ActionSpec
+    target: ActionTarget
+    prompt: str
+    must_type: str | None
+
+
+# The UI answers with True/False (y/n) or the typed text; None means cancelled.
+Confirmer = Callable[[ConfirmRequest], Awaitable[bool | str | None]]
+
+
+class Outcome(enum.Enum):
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+    DONE = "ok"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    outcome: Outcome
+    message: str
+
+
+class AuditLog:
+    """Append-only JSON lines; each record is flushed and fsync'ed before returning."""
+
+    def __init__(self, path: str | os.PathLike[str], redact: Callable[[str], str] = str) -> None:
+        self.path = Path(path)
+        self._redact = redact
+        self._lock = asyncio.Lock()
+
+    def _append(self, record: dict[str, object]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        line = self._redact(json.dumps(record, sort_keys=True)) + "\n"
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    async def append(self, record: dict[str, object]) -> None:
+        async with self._lock:
+            await asyncio.to_thread(self._append, record)
+
+
+class ActionGate:
+    """Runs an ActionSpec against a target, or says why it will not."""
+
+    def __init__(
+        self,
+        providers: dict[str, Provider],
+        audit: AuditLog,
+        *,
+        read_only: bool,
+        role: str,
+        user: str,
+        refresh: Callable[[str], None],
+        redact: Callable[[str], str] = str,
+    ) -> None:
+        self.providers = providers
+        self.audit = audit
+        self.read_only = read_only
+        self.role = role
+        self.user = user
+        self._refresh = refresh
+        self._redact = redact
+
+    def refusal(self, spec: ActionSpec) -> str | None:
+        """Why `spec` may not run at all here, or None when it may."""
+        if self.read_only:
+            return f"{spec.title} refused: read-only mode (restart without 'watch'/--read-only to act)"
+        if ROLE_ORDER.get(self.role, -1) < ROLE_ORDER[spec.min_role]:
+            return (
+                f"{spec.title} refused: role '{self.role}' may not run it "
+                f"(needs '{spec.min_role}'; set role in your profile)"
+            )
+        return None
+
+    def confirm_request(self, spec: ActionSpec, target: ActionTarget) -> ConfirmRequest:
+        if spec.risk is Risk.DESTRUCTIVE:
+            return ConfirmRequest(
+                spec, target,
+                f"{spec.description}: {target.kind} {target.name} ({target.id}). "
+                f"Type '{target.name}' to confirm.",
+                must_type=target.name,
+            )
+        return ConfirmRequest(
+            spec, target, f"{spec.description}: {target.kind} {target.name}? [y/n]", None
+        )
+
+    async def execute(
+        self, spec: ActionSpec, target: ActionTarget, confirm: Confirmer
+    ) -> GateResult:
+        refusal = self.refusal(spec)
+        if refusal:
+            await self._record(spec, target, Outcome.REFUSED, refusal)
+            return GateResult(Outcome.REFUSED, refusal)
+        request = self.confirm_request(spec, target)
+        answer = await confirm(request)
+        if answer is None or answer is False:
+            message = f"{spec.title} cancelled"
+            await self._record(spec, target, Outcome.CANCELLED, message)
+            return GateResult(Outcome.CANCELLED, message)
+        if request.must_type is not None and answer != request.must_type:
+            message = f"{spec.title} cancelled: typed name did not match '{request.must_type}'"
+            await self._record(spec, target, Outcome.CANCELLED, message)
+            return GateResult(Outcome.CANCELLED, message)
+        provider = self.providers[spec.provider]
+        started = time.monotonic()
+        try:
+            result = await provider.action_callable(spec.id)(target)
+        except Exception as exc:  # the provider's bug must still be audited and shown
+            log.exception("action %s failed", spec.id)
+            result = ActionResult(False, f"{spec.title} failed: {type(exc).__name__}: {exc}")
+        outcome = Outcome.DONE if result.ok else Outcome.FAILED
+        await self._record(spec, target, outcome, result.message, time.monotonic() - started)
+        self._refresh(spec.provider)
+        return GateResult(outcome, self._redact(result.message))
+
+    async def _record(
+        self,
+        spec: ActionSpec,
+        target: ActionTarget,
+        outcome: Outcome,
+        message: str,
+        duration: float | None = None,
+    ) -> None:
+        record: dict[str, object] = {
+            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "user": self.user,
+            "role": self.role,
+            "ssh_client": (os.environ.get("SSH_CLIENT") or "").split(" ")[0] or None,
+            "action": spec.id,
+            "risk": spec.risk.value,
+            "target": {"kind": target.kind, "id": target.id, "name": target.name},
+            "result": outcome.value,
+            "message": message,
+        }
+        if duration is not None:
+            record["duration_s"] = round(duration, 3)
+        await self.audit.append(record)

@@ -1,0 +1,127 @@
+"""The provider contract: what every data source gives the runtime.
+
+Providers never import Textual. They poll, return plain frozen data, and
+declare the actions they can perform; the runtime and the UI do the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One poll's result. Subclasses add plain fields; `taken_at` is wall-clock UTC seconds."""
+
+    taken_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data, used by `stacktop snapshot` and the audit of what was seen."""
+        return _plain(self)
+
+    def metrics(self) -> Mapping[str, float]:
+        """Numeric series to append to the store (key -> value), e.g. "cpu.percent"."""
+        return {}
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+class Risk(enum.Enum):
+    """How much confirmation an action needs: y/n for SAFE, the target's name for DESTRUCTIVE."""
+
+    SAFE = "safe"
+    DESTRUCTIVE = "destructive"
+
+
+ROLE_ORDER = {"viewer": 0, "operator": 1, "admin": 2}
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A mutating operation, declared once: it yields the key binding, the footer
+    hint, the palette command, the help line and the read-only check."""
+
+    id: str
+    key: str
+    title: str
+    description: str
+    risk: Risk
+    provider: str
+    min_role: str = "operator"
+
+
+@dataclass(frozen=True)
+class ActionTarget:
+    """What an action will act on. `name` is what the operator types to confirm."""
+
+    kind: str
+    id: str
+    name: str
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The outcome shown to the operator and written to the audit log."""
+
+    ok: bool
+    message: str
+
+
+ActionCallable = Callable[[ActionTarget], Awaitable[ActionResult]]
+
+
+class Provider(ABC):
+    """A data source polled by the runtime.
+
+    `poll` must return a Snapshot; blocking SDK calls go through
+    `self.run_blocking`, which the runtime binds to its bounded thread pool.
+    """
+
+    name: str
+    interval: float
+    timeout: float
+
+    def __init__(self, name: str, interval: float, timeout: float) -> None:
+        self.name = name
+        self.interval = interval
+        self.timeout = timeout
+        self.run_blocking: Callable[..., Awaitable[Any]] = _run_inline
+
+    async def prime(self) -> None:
+        """Take baselines (counters for rates) before the first poll; optional."""
+
+    @abstractmethod
+    async def poll(self) -> Snapshot:
+        """Fetch fresh data. Raise on failure: the runtime records and backs off."""
+
+    def actions(self) -> list[ActionSpec]:
+        """Mutating operations this provider offers."""
+        return []
+
+    def action_callable(self, action_id: str) -> ActionCallable:
+        """The coroutine function that performs `action_id`."""
+        raise KeyError(action_id)
+
+    async def close(self) -> None:
+        """Release sessions and sockets."""
+
+
+async def _run_inline(fn: Callable[..., Any], *args: Any) -> Any:
+    """Fallback before a runtime binds the thread pool (used in unit tests only)."""
+    return fn(*args)

@@ -1,0 +1,339 @@
+"""The local host through psutil: CPU, memory, disks, network and processes.
+
+Collection is blocking (psutil reads /proc), so it runs in the runtime's
+thread pool. Rates come from counter deltas (see providers.rates).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+
+from providers.base import ActionResult, ActionSpec, ActionTarget, Provider, Risk, Snapshot
+from providers.rates import CounterRates, cpu_busy_percent
+
+DEFAULT_EXCLUDE_FSTYPES = (
+    "squashfs", "tmpfs", "devtmpfs", "overlay", "proc", "sysfs", "cgroup2", "nsfs", "tracefs",
+)
+
+
+@dataclass(frozen=True)
+class CpuStats:
+    percent: float | None
+    per_core: tuple[float | None, ...]
+    load_avg: tuple[float, float, float]
+    count: int
+
+
+@dataclass(frozen=True)
+class MemoryStats:
+    percent: float
+    used_bytes: int
+    available_bytes: int
+    total_bytes: int
+    swap_percent: float
+    swap_used_bytes: int
+    swap_total_bytes: int
+
+
+@dataclass(frozen=True)
+class DiskUsage:
+    mount: str
+    device: str
+    fstype: str
+    total_bytes: int
+    used_bytes: int
+    free_bytes: int
+    percent: float
+
+
+@dataclass(frozen=True)
+class DeviceRates:
+    """Bytes per second for one disk (read/write) or interface (rx/tx); None until two samples."""
+
+    name: str
+    in_bytes_per_s: float | None
+    out_bytes_per_s: float | None
+
+
+@dataclass(frozen=True)
+class DiskIo:
+    read_bytes_per_s: float | None
+    write_bytes_per_s: float | None
+    disks: tuple[DeviceRates, ...]
+
+
+@dataclass(frozen=True)
+class NetIo:
+    rx_bytes_per_s: float | None
+    tx_bytes_per_s: float | None
+    interfaces: tuple[DeviceRates, ...]
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    """A process row. The command line is left out on purpose: it often holds passwords."""
+
+    pid: int
+    name: str
+    user: str
+    cpu_percent: float
+    memory_percent: float
+    rss_bytes: int
+    status: str
+    create_time: float
+
+
+@dataclass(frozen=True)
+class HostSnapshot(Snapshot):
+    hostname: str
+    boot_time: float
+    cpu: CpuStats
+    memory: MemoryStats
+    disks: tuple[DiskUsage, ...]
+    disk_io: DiskIo
+    net: NetIo
+    processes: tuple[ProcessInfo, ...]
+    process_count: int
+
+    def metrics(self) -> Mapping[str, float]:
+        values: dict[str, float | None] = {
+            "cpu.percent": self.cpu.percent,
+            "memory.percent": self.memory.percent,
+            "disk.read_bytes_per_s": self.disk_io.read_bytes_per_s,
+            "disk.write_bytes_per_s": self.disk_io.write_bytes_per_s,
+            "net.rx_bytes_per_s": self.net.rx_bytes_per_s,
+            "net.tx_bytes_per_s": self.net.tx_bytes_per_s,
+            "disk.io_bytes_per_s": _total(self.disk_io.read_bytes_per_s, self.disk_io.write_bytes_per_s),
+            "net.bytes_per_s": _total(self.net.rx_bytes_per_s, self.net.tx_bytes_per_s),
+            "load.1m": self.cpu.load_avg[0],
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+
+def _total(a: float | None, b: float | None) -> float | None:
+    return None if a is None and b is None else (a or 0.0) + (b or 0.0)
+
+
+def _sum_rates(rates: Mapping[str, float | None], keys: list[str]) -> float | None:
+    """Total over devices; None only when no device has a rate yet."""
+    known = [rates[k] for k in keys if rates.get(k) is not None]
+    return sum(known) if known else None  # type: ignore[arg-type]
+
+
+class HostProvider(Provider):
+    """Polls the machine stacktop runs on. `source` is psutil (swappable in tests)."""
+
+    TERMINATE = "host.terminate"
+
+    def __init__(
+        self,
+        name: str = "host",
+        interval: float = 2.0,
+        timeout: float = 10.0,
+        top_processes: int = 50,
+        exclude_fstypes: tuple[str, ...] = DEFAULT_EXCLUDE_FSTYPES,
+        exclude_interfaces: tuple[str, ...] = ("lo",),
+        source: Any = psutil,
+    ) -> None:
+        super().__init__(name, interval, timeout)
+        self.top_processes = top_processes
+        self.exclude_fstypes = frozenset(exclude_fstypes)
+        self.exclude_interfaces = frozenset(exclude_interfaces)
+        self._ps = source
+        self._cpu_total: dict[str, float] | None = None
+        self._cpu_cores: list[dict[str, float]] | None = None
+        self._disk_rates = CounterRates()
+        self._net_rates = CounterRates()
+        self._hostname = socket.gethostname()
+
+    async def prime(self) -> None:
+        await self.run_blocking(self._collect)
+
+    async def poll(self) -> HostSnapshot:
+        return await self.run_blocking(self._collect)
+
+    # -- collection (worker thread) -----------------------------------
+
+    def _collect(self) -> HostSnapshot:
+        now = time.monotonic()
+        return HostSnapshot(
+            taken_at=time.time(),
+            hostname=self._hostname,
+            boot_time=self._ps.boot_time(),
+            cpu=self._cpu(),
+            memory=self._memory(),
+            disks=self._disks(),
+            disk_io=self._disk_io(now),
+            net=self._net_io(now),
+            processes=self._processes(),
+            process_count=len(self._ps.pids()),
+        )
+
+    def _cpu(self) -> CpuStats:
+        total = self._ps.cpu_times()._asdict()
+        cores = [t._asdict() for t in self._ps.cpu_times(percpu=True)]
+        percent = cpu_busy_percent(self._cpu_total, total)
+        previous_cores = self._cpu_cores
+        if previous_cores is None or len(previous_cores) != len(cores):
+            per_core: tuple[float | None, ...] = tuple(None for _ in cores)
+        else:
+            per_core = tuple(cpu_busy_percent(p, c) for p, c in zip(previous_cores, cores, strict=True))
+        self._cpu_total, self._cpu_cores = total, cores
+        try:
+            load = tuple(float(x) for x in self._ps.getloadavg())
+        except (AttributeError, OSError):
+            load = (0.0, 0.0, 0.0)
+        return CpuStats(percent, per_core, load, len(cores))  # type: ignore[arg-type]
+
+    def _memory(self) -> MemoryStats:
+        vm = self._ps.virtual_memory()
+        sw = self._ps.swap_memory()
+        return MemoryStats(
+            percent=float(vm.percent),
+            used_bytes=int(vm.total - vm.available),
+            available_bytes=int(vm.available),
+            total_bytes=int(vm.total),
+            swap_percent=float(sw.percent),
+            swap_used_bytes=int(sw.used),
+            swap_total_bytes=int(sw.total),
+        )
+
+    def _disks(self) -> tuple[DiskUsage, ...]:
+        seen: set[str] = set()
+        out: list[DiskUsage] = []
+        for part in self._ps.disk_partitions(all=False):
+            if part.fstype in self.exclude_fstypes or part.mountpoint in seen:
+                continue
+            try:
+                usage = self._ps.disk_usage(part.mountpoint)
+            except OSError:  # unmounted between the two calls, or no permission
+                continue
+            seen.add(part.mountpoint)
+            out.append(
+                DiskUsage(part.mountpoint, part.device, part.fstype, int(usage.total),
+                          int(usage.used), int(usage.free), float(usage.percent))
+            )
+        return tuple(sorted(out, key=lambda d: d.mount))
+
+    def _disk_io(self, now: float) -> DiskIo:
+        counters = self._ps.disk_io_counters(perdisk=True) or {}
+        readings: dict[str, float] = {}
+        for disk, c in counters.items():
+            readings[f"{disk}\0r"] = float(c.read_bytes)
+            readings[f"{disk}\0w"] = float(c.write_bytes)
+        rates = self._disk_rates.update(readings, now)
+        disks = tuple(
+            DeviceRates(d, rates.get(f"{d}\0r"), rates.get(f"{d}\0w")) for d in sorted(counters)
+        )
+        # Whole disks only for the total: partitions would count the same bytes twice.
+        whole = _whole_disks(counters)
+        return DiskIo(
+            _sum_rates(rates, [f"{d}\0r" for d in whole]),
+            _sum_rates(rates, [f"{d}\0w" for d in whole]),
+            disks,
+        )
+
+    def _net_io(self, now: float) -> NetIo:
+        counters = self._ps.net_io_counters(pernic=True) or {}
+        readings: dict[str, float] = {}
+        for nic, c in counters.items():
+            readings[f"{nic}\0rx"] = float(c.bytes_recv)
+            readings[f"{nic}\0tx"] = float(c.bytes_sent)
+        rates = self._net_rates.update(readings, now)
+        nics = tuple(
+            DeviceRates(n, rates.get(f"{n}\0rx"), rates.get(f"{n}\0tx")) for n in sorted(counters)
+        )
+        counted = [n for n in counters if n not in self.exclude_interfaces]
+        return NetIo(
+            _sum_rates(rates, [f"{n}\0rx" for n in counted]),
+            _sum_rates(rates, [f"{n}\0tx" for n in counted]),
+            nics,
+        )
+
+    def _processes(self) -> tuple[ProcessInfo, ...]:
+        rows: list[ProcessInfo] = []
+        attrs = ["pid", "name", "username", "cpu_percent", "memory_percent", "memory_info",
+                 "status", "create_time"]
+        for proc in self._ps.process_iter(attrs):
+            info = proc.info
+            mem = info.get("memory_info")
+            rows.append(
+                ProcessInfo(
+                    pid=int(info["pid"]),
+                    name=info.get("name") or "?",
+                    user=info.get("username") or "?",
+                    cpu_percent=float(info.get("cpu_percent") or 0.0),
+                    memory_percent=float(info.get("memory_percent") or 0.0),
+                    rss_bytes=int(mem.rss) if mem else 0,
+                    status=str(info.get("status") or "?"),
+                    create_time=float(info.get("create_time") or 0.0),
+                )
+            )
+        n = self.top_processes
+        by_cpu = sorted(rows, key=lambda p: (-p.cpu_percent, p.pid))[:n]
+        by_mem = sorted(rows, key=lambda p: (-p.rss_bytes, p.pid))[:n]
+        chosen = {p.pid: p for p in by_cpu + by_mem}
+        return tuple(sorted(chosen.values(), key=lambda p: (-p.cpu_percent, -p.rss_bytes, p.pid)))
+
+    # -- actions -------------------------------------------------------
+
+    def actions(self) -> list[ActionSpec]:
+        return [
+            ActionSpec(
+                id=self.TERMINATE,
+                key="k",
+                title="Terminate",
+                description="Send SIGTERM to the selected process",
+                risk=Risk.DESTRUCTIVE,
+                provider=self.name,
+            )
+        ]
+
+    def action_callable(self, action_id: str):  # type: ignore[no-untyped-def]
+        if action_id == self.TERMINATE:
+            return self.terminate
+        raise KeyError(action_id)
+
+    async def terminate(self, target: ActionTarget) -> ActionResult:
+        return await self.run_blocking(self._terminate, target)
+
+    def _terminate(self, target: ActionTarget) -> ActionResult:
+        pid = int(target.id)
+        try:
+            proc = self._ps.Process(pid)
+            # The PID may have been reused since the row was drawn: check identity first.
+            expected = target.details.get("create_time")
+            if proc.name() != target.name or (
+                expected is not None and abs(proc.create_time() - float(expected)) > 0.01
+            ):
+                return ActionResult(False, f"pid {pid} is no longer {target.name}; refresh and retry")
+            proc.terminate()
+            try:
+                proc.wait(timeout=3)
+                return ActionResult(True, f"{target.name} (pid {pid}) exited after SIGTERM")
+            except self._ps.TimeoutExpired:
+                return ActionResult(True, f"sent SIGTERM to {target.name} (pid {pid}); still running")
+        except self._ps.NoSuchProcess:
+            return ActionResult(False, f"pid {pid} ({target.name}) has already exited")
+        except self._ps.AccessDenied:
+            return ActionResult(
+                False, f"permission denied for pid {pid}: run stacktop as its owner or root"
+            )
+
+
+def _whole_disks(names: Mapping[str, Any]) -> list[str]:
+    """Disks that are not partitions of another listed disk (sda, not sda1)."""
+    sys_block = "/sys/block"
+    if os.path.isdir(sys_block):
+        return [n for n in names if os.path.exists(os.path.join(sys_block, n))]
+    return [
+        n for n in names
+        if not any(o != n and n.startswith(o) and n[len(o):].lstrip("p").isdigit() for o in names)
+    ]

@@ -1,0 +1,209 @@
+"""The console as an operator drives it, through Textual's Pilot, on real host data."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from textual.command import CommandPalette
+from textual.widgets import TabbedContent
+
+from tests.support.apps import build_app, polled
+from widgets.confirm_dialog import ConfirmDialog
+from widgets.help_screen import HelpScreen
+from widgets.keyed_table import KeyedTable
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def sleeper(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real process with a name no other process has, to find, filter and terminate."""
+    binary = tmp_path / "stk-sleeper"
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", binary)
+    proc = subprocess.Popen([str(binary), "600"])
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+
+
+async def first_data(app, pilot) -> None:  # type: ignore[no-untyped-def]
+    if app.store.latest("host") is None:
+        await asyncio.wait_for(polled(app).wait(), 10)
+    await pilot.pause()
+
+
+def table(app) -> KeyedTable:  # type: ignore[no-untyped-def]
+    return app.query_one("#processes", KeyedTable)
+
+
+async def select_process(app, pilot, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Filter the process table to `name` the way an operator does: `/`, type, Enter."""
+    await pilot.press("slash")
+    await pilot.press(*name)
+    await pilot.press("enter")
+    for _ in range(50):
+        if table(app).row_count == 1:
+            return
+        await asyncio.wait_for(polled(app).wait(), 5)
+        await pilot.pause()
+    raise AssertionError(f"{name} never appeared alone in the process table")
+
+
+def audit_records(tmp_path: Path) -> list[dict[str, object]]:
+    path = tmp_path / "audit.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def footer_keys(app) -> set[str]:  # type: ignore[no-untyped-def]
+    return {b.description for (_, b, enabled, _) in app.active_bindings.values() if b.show and enabled}
+
+
+async def test_number_keys_switch_tabs(tmp_path: Path) -> None:
+    app = build_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        tabs = app.query_one(TabbedContent)
+        for key, tab in [("2", "ha"), ("3", "backups"), ("4", "alerts"), ("5", "costs"), ("1", "resources")]:
+            await pilot.press(key)
+            assert tabs.active == tab
+
+
+async def test_unconfigured_tab_shows_what_it_will_show_and_the_snippet(tmp_path: Path) -> None:
+    app = build_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        screen = app.export_screenshot()
+        assert "primary" in screen and "Not&#160;configured" in screen
+        assert ">patroni<" in screen  # the snippet that enables it (a YAML key token)
+
+
+async def test_resources_show_live_host_data(tmp_path: Path) -> None:
+    app = build_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_data(app, pilot)
+        await asyncio.wait_for(polled(app).wait(), 10)  # a second sample gives rates
+        await pilot.pause()
+        assert table(app).row_count > 3
+        assert "%" in str(app.query_one("#spark-0 .spark-label").render())
+        assert app.store.series("host.cpu.percent").values()
+        assert "host ● ok" in str(app.query_one("#status").render())
+
+
+async def test_help_lists_every_binding_and_closes(tmp_path: Path) -> None:
+    app = build_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        rows = [app.screen.query_one("DataTable").get_row_at(i)
+                for i in range(app.screen.query_one("DataTable").row_count)]
+        described = {r[1] for r in rows}
+        assert {"Resources", "Costs", "Filter", "Refresh", "Quit", "Terminate"} <= described
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_palette_switches_tab(tmp_path: Path) -> None:
+    app = build_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"go to costs")
+        await pilot.pause(0.3)  # the palette searches in a worker with a debounce
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "costs"
+
+
+async def test_filter_narrows_the_table_and_escape_restores_it(tmp_path: Path, sleeper) -> None:  # type: ignore[no-untyped-def]
+    app = build_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_data(app, pilot)
+        before = table(app).row_count
+        await select_process(app, pilot, "stk-sleeper")
+        assert table(app).selected_key() == str(sleeper.pid)
+        await pilot.press("slash", "escape")
+        assert table(app).row_count >= before - 5
+
+
+async def test_refresh_key_polls_now(tmp_path: Path) -> None:
+    app = build_app(tmp_path, providers=None)
+    app.runtime.providers["host"].interval = 3600  # only `r` can cause the next poll
+    app.runtime.states["host"].interval = 3600
+    async with app.run_test(size=SIZE) as pilot:
+        await first_data(app, pilot)
+        polls = app.runtime.states["host"].polls
+        event = polled(app)
+        await pilot.press("r")
+        await asyncio.wait_for(event.wait(), 5)
+        assert app.runtime.states["host"].polls == polls + 1
+
+
+async def test_q_quits(tmp_path: Path) -> None:
+    app = build_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_watch_mode_refuses_terminate_and_hides_it(tmp_path: Path, sleeper) -> None:  # type: ignore[no-untyped-def]
+    app = build_app(tmp_path, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_data(app, pilot)
+        assert "READ-ONLY" in str(app.query_one("#badge").render())
+        assert "Terminate" not in footer_keys(app)
+        await select_process(app, pilot, "stk-sleeper")
+        await pilot.press("k")
+        await app.workers.wait_for_complete()
+        assert not isinstance(app.screen, ConfirmDialog)
+        messages = [n.message for n in app._notifications]
+        assert any("read-only" in m for m in messages), messages
+    assert psutil.pid_exists(sleeper.pid) and sleeper.poll() is None
+    assert [r["result"] for r in audit_records(tmp_path)] == ["refused"]
+
+
+async def test_terminate_needs_the_typed_name(tmp_path: Path, sleeper) -> None:  # type: ignore[no-untyped-def]
+    app = build_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_data(app, pilot)
+        assert "Terminate" in footer_keys(app)
+        await select_process(app, pilot, "stk-sleeper")
+
+        await pilot.press("k")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press(*"stk-sleepr", "enter")  # a typo must not kill anything
+        await app.workers.wait_for_complete()
+        assert sleeper.poll() is None
+
+        await pilot.press("k")
+        await pilot.pause()
+        await pilot.press(*"stk-sleeper", "enter")
+        await app.workers.wait_for_complete()
+        sleeper.wait(timeout=5)  # psutil reaped our child: the exit status went to it
+        assert not psutil.pid_exists(sleeper.pid)
+        assert any("exited after SIGTERM" in n.message for n in app._notifications)
+    results = [(r["action"], r["result"], r["target"]["name"]) for r in audit_records(tmp_path)]
+    assert results == [
+        ("host.terminate", "cancelled", "stk-sleeper"),
+        ("host.terminate", "ok", "stk-sleeper"),
+    ]
+
+
+async def test_viewer_role_is_refused(tmp_path: Path, sleeper) -> None:  # type: ignore[no-untyped-def]
+    app = build_app(tmp_path, role="viewer")
+    async with app.run_test(size=SIZE) as pilot:
+        await first_data(app, pilot)
+        await select_process(app, pilot, "stk-sleeper")
+        await pilot.press("k")
+        await app.workers.wait_for_complete()
+        assert any("role 'viewer'" in n.message for n in app._notifications)
+    assert sleeper.poll() is None

@@ -1,0 +1,57 @@
+"""Layout at the two sizes operators use: 80x24 (the SSH default) and 120x40.
+
+Host numbers are recorded (fixed) so the screens are the same on every
+machine; the behaviour tests in test_app.py use the live host.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.apps import FIXED_NOW, RecordedHostProvider, build_app
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def recorded_app(tmp_path: Path, read_only: bool = False):  # type: ignore[no-untyped-def]
+    app = build_app(tmp_path, read_only=read_only, providers=[RecordedHostProvider()],
+                    start_runtime=False, clock=lambda: FIXED_NOW)
+    state = app.runtime.states["host"]
+    app.monotonic = lambda: (state.last_success or 0.0) + 1.0  # "data 1s old"
+    return app
+
+
+async def fill(pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(24):
+        await pilot.app.runtime.poll_provider("host")
+    await pilot.pause()
+    pilot.app._refresh_status()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_resources(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(recorded_app(tmp_path), terminal_size=size, run_before=fill)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_watch_mode_badge_and_no_action_keys(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(recorded_app(tmp_path, read_only=True), terminal_size=size, run_before=fill)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_unconfigured_tab(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(recorded_app(tmp_path), terminal_size=size, run_before=fill, press=["2"])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_help(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(recorded_app(tmp_path), terminal_size=size, run_before=fill,
+                        press=["question_mark"])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_typed_confirmation_dialog(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(recorded_app(tmp_path), terminal_size=size, run_before=fill, press=["k"])

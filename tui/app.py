@@ -1,0 +1,251 @@
+"""The interactive console: five tabs over one Runtime and Store.
+
+The app never calls an SDK: it reads the Store, asks the Runtime to refresh,
+and sends every mutating operation through the ActionGate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from providers.actions import ActionGate, ConfirmRequest, Outcome
+from providers.base import ActionSpec, ActionTarget
+from providers.runtime import Runtime
+from tui.keymap import TABS, KeySpec, action_keys, global_keys, help_rows, to_bindings
+from tui.screens.planned import PLANNED, STATUS
+from tui.screens.resources import ResourcesView
+from widgets.confirm_dialog import ConfirmDialog
+from widgets.filter_bar import FilterBar
+from widgets.formatting import human_age
+from widgets.header_bar import HeaderBar
+from widgets.help_screen import HelpScreen
+from widgets.keyed_table import KeyedTable
+from widgets.setup_hint import SetupHint
+from widgets.status_line import SourceStatus, StatusLine
+
+# Which tab each provider action works on (its target is selected there).
+ACTION_TABS = {"host.terminate": "resources"}
+
+
+class ProviderUpdated(Message):
+    """A provider finished a poll (success or failure)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
+class StacktopApp(App[int]):
+    TITLE = "stacktop"
+    CSS = """
+    TabbedContent { height: 1fr; }
+    TabPane { padding: 0; }
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        gate: ActionGate,
+        *,
+        profile: str,
+        read_only: bool,
+        ui_refresh: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        start_runtime: bool = True,
+    ) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.store = runtime.store
+        self.gate = gate
+        self.profile = profile
+        self.read_only = read_only
+        self.ui_refresh = ui_refresh
+        self.clock = clock
+        self.monotonic = monotonic
+        self.start_runtime = start_runtime
+        self.action_specs: dict[str, ActionSpec] = {
+            s.id: s for p in runtime.providers.values() for s in p.actions()
+        }
+        self.keys: list[KeySpec] = global_keys() + action_keys(self.action_specs.values(), ACTION_TABS)
+        # Bindings carry their registry id, so `set_keymap` can remap them by id.
+        for binding in to_bindings(self.keys, read_only):
+            self._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
+        self._scopes = {k.action: k.scope for k in self.keys}
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # -- layout ---------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar("stacktop", self.profile, self.read_only, self.clock)
+        with TabbedContent(initial="resources", id="tabs"):
+            for tab_id, key, title in TABS:
+                with TabPane(f"{key} {title}", id=tab_id):
+                    yield from self._tab_body(tab_id)
+        yield StatusLine(id="status")
+        yield FilterBar(id="filter")
+        yield Footer()
+
+    def _tab_body(self, tab_id: str) -> Iterable[object]:
+        if tab_id == "resources" and "host" in self.runtime.providers:
+            yield ResourcesView(self.store, id="resources-view")
+            return
+        plan = PLANNED[tab_id]
+        status = STATUS if tab_id != "resources" else "The host provider is disabled in this profile."
+        yield SetupHint(plan.title, plan.shows, status, plan.snippet, id=f"{tab_id}-hint")
+
+    def on_mount(self) -> None:
+        self._unsubscribe = self.runtime.subscribe(lambda name: self.post_message(ProviderUpdated(name)))
+        if self.start_runtime:
+            self.runtime.start()
+        self.set_interval(self.ui_refresh, self._refresh_status)
+        self._refresh_status()
+        self._focus_active_table()
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe:
+            self._unsubscribe()
+        await self.runtime.stop()
+
+    # -- data -----------------------------------------------------------
+
+    def on_provider_updated(self, message: ProviderUpdated) -> None:
+        self._refresh_status()
+        view = self._resources_view()
+        # Skip drawing a hidden tab; it catches up when shown.
+        if view is not None and self._active_tab() == "resources":
+            view.update_from_store()
+
+    def _refresh_status(self) -> None:
+        now = self.monotonic()
+        sources = []
+        for name, state in self.runtime.states.items():
+            health = state.health(self.runtime.stale_after, now).value
+            sources.append(SourceStatus(name, health, human_age(state.age(now)), state.last_error))
+        self.query_one(StatusLine).show(sources)
+
+    def _resources_view(self) -> ResourcesView | None:
+        found = self.query("#resources-view")
+        return found.first(ResourcesView) if found else None
+
+    def _active_tab(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "resources" and (view := self._resources_view()):
+            view.update_from_store()
+        self._focus_active_table()
+        self.refresh_bindings()
+
+    def _focus_active_table(self) -> None:
+        table = self._active_table()
+        if table is not None:
+            table.focus()
+
+    def _active_table(self) -> KeyedTable | None:
+        pane = self.query_one(TabbedContent).active_pane
+        if pane is None:
+            return None
+        tables = pane.query(KeyedTable)
+        return tables.first() if tables else None
+
+    # -- key actions ------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Tab-scoped keys work (and show) only on their tab."""
+        called = f"{action}({', '.join(map(repr, parameters))})" if parameters else action
+        scope = self._scopes.get(called, "global")
+        return scope == "global" or scope == self._active_tab_safe()
+
+    def _active_tab_safe(self) -> str | None:
+        try:
+            return self._active_tab()
+        except Exception:  # before compose
+            return None
+
+    def action_show_tab(self, tab_id: str) -> None:
+        self.query_one(TabbedContent).active = tab_id
+
+    def action_help(self) -> None:
+        note = "READ-ONLY: actions are refused in this session." if self.read_only else ""
+        self.push_screen(HelpScreen(help_rows(self.keys, self.read_only), note))
+
+    def action_refresh(self) -> None:
+        self.runtime.refresh()
+        self.notify("Refreshing all data sources", timeout=2)
+
+    def action_chart_next(self) -> None:
+        view = self._resources_view()
+        if view is not None:
+            self.notify(f"Chart: {view.next_chart()}", timeout=2)
+
+    def action_filter(self) -> None:
+        table = self._active_table()
+        if table is None:
+            self.notify("Nothing to filter on this tab", severity="warning", timeout=3)
+            return
+        self.query_one(FilterBar).open(table.filter_text)
+
+    def on_input_changed(self, event: FilterBar.Changed) -> None:
+        if isinstance(event.input, FilterBar) and (table := self._active_table()):
+            table.set_filter(event.value)
+
+    def on_filter_bar_closed(self, event: FilterBar.Closed) -> None:
+        table = self._active_table()
+        if table is not None:
+            if event.cleared:
+                table.set_filter("")
+            table.focus()
+
+    def on_keyed_table_filter_changed(self, event: KeyedTable.FilterChanged) -> None:
+        if event.text:
+            self.query_one(FilterBar).border_title = f"{event.shown}/{event.total}"
+
+    def action_run_action(self, action_id: str) -> None:
+        spec = self.action_specs[action_id]
+        self.run_worker(self._run_action(spec), group="actions", exclusive=False)
+
+    async def _run_action(self, spec: ActionSpec) -> None:
+        target = self._target_for(spec)
+        if target is None:
+            reason = self.gate.refusal(spec) or f"{spec.title}: select a row first"
+            self.notify(reason, severity="warning")
+            return
+        result = await self.gate.execute(spec, target, self._confirm)
+        severity = {Outcome.DONE: "information", Outcome.CANCELLED: "information"}.get(
+            result.outcome, "error" if result.outcome is Outcome.FAILED else "warning"
+        )
+        self.notify(result.message, severity=severity)  # type: ignore[arg-type]
+
+    def _target_for(self, spec: ActionSpec) -> ActionTarget | None:
+        if spec.id == "host.terminate" and (view := self._resources_view()):
+            return view.selected_process()
+        return None
+
+    async def _confirm(self, request: ConfirmRequest) -> bool | str | None:
+        answered: asyncio.Future[bool | str | None] = asyncio.get_running_loop().create_future()
+        dialog = ConfirmDialog(request.spec.title, request.prompt, request.must_type)
+        self.push_screen(dialog, callback=answered.set_result)
+        return await answered
+
+    # -- palette ------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for tab_id, key, title in TABS:
+            yield SystemCommand(f"Go to {title}", f"Show the {title} tab (key {key})",
+                                lambda t=tab_id: self.action_show_tab(t))
+        yield SystemCommand("Refresh now", "Poll every data source now (key r)", self.action_refresh)
+        yield SystemCommand("Help", "Every key binding (key ?)", self.action_help)
+        for spec in self.action_specs.values():
+            suffix = " — refused: read-only" if self.read_only else ""
+            yield SystemCommand(spec.title, f"{spec.description} (key {spec.key}){suffix}",
+                                lambda s=spec.id: self.action_run_action(s))
+        yield from super().get_system_commands(screen)
+

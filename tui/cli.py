@@ -1,0 +1,240 @@
+"""Command line: the console, `watch`, `check` and `snapshot`.
+
+Exit codes: 0 ok, 1 runtime failure (a provider failed in `snapshot`, the
+app crashed), 2 usage or configuration error. User-caused errors print one
+line that says what to fix; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+COMMANDS = ("watch", "check", "snapshot")
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
+
+
+class UsageError(Exception):
+    """Bad flags or values; exit 2 with the message."""
+
+
+def _version() -> str:
+    try:
+        return version("stacktop")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds like 2 or 0.5, got '{text}'") from None
+    if not 0.1 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be between 0.1 and 3600 seconds, got {text}")
+    return value
+
+
+def _common(parser: argparse.ArgumentParser, console: bool) -> None:
+    parser.add_argument("--config", metavar="PATH",
+                        help="configuration file (default: $STACKTOP_CONFIG, "
+                             "~/.config/stacktop/config.yaml, then the bundled default)")
+    parser.add_argument("--profile", metavar="NAME", help="profile of the file to use")
+    if console:
+        parser.add_argument("--demo", action="store_true",
+                            help="start embedded demo backends; needs no cloud account")
+        parser.add_argument("--refresh", type=_positive_seconds, metavar="SECONDS",
+                            help="poll interval for every provider, overriding the config")
+        parser.add_argument("--log-file", metavar="PATH",
+                            help="JSON-lines log (default: ~/.local/state/stacktop/stacktop.log)")
+        parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
+                            help="log verbosity (default: from config, else info)")
+
+
+def build_parsers() -> dict[str, argparse.ArgumentParser]:
+    main = argparse.ArgumentParser(
+        prog="stacktop",
+        description="A keyboard-driven console for hosts, clouds, clusters, databases, "
+                    "backups, alerts and costs.",
+        epilog="commands:\n"
+               "  watch      read-only console: actions refused, READ-ONLY badge shown\n"
+               "  check      validate the configuration and list what would be polled\n"
+               "  snapshot   poll every provider once and print JSON or text\n"
+               "Run 'stacktop COMMAND --help' for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    main.add_argument("--version", action="version", version=f"stacktop {_version()}")
+    _common(main, console=True)
+    main.add_argument("--read-only", action="store_true", help="refuse every action (as 'watch')")
+
+    watch = argparse.ArgumentParser(prog="stacktop watch",
+                                    description="Read-only console: no action can run.")
+    _common(watch, console=True)
+
+    check = argparse.ArgumentParser(prog="stacktop check",
+                                    description="Validate the configuration; exit 2 on any error.")
+    _common(check, console=False)
+
+    snapshot = argparse.ArgumentParser(
+        prog="stacktop snapshot",
+        description="Poll each configured provider once and print the result; exit 1 if one failed.",
+    )
+    _common(snapshot, console=False)
+    snapshot.add_argument("--format", choices=("json", "text"), default="json")
+    snapshot.add_argument("--only", metavar="NAME,...", help="poll only these providers")
+    snapshot.add_argument("--demo", action="store_true", help="use the embedded demo backends")
+    snapshot.add_argument("--sample-window", type=_positive_seconds, default=0.5, metavar="SECONDS",
+                          help="wait between baseline and sample, so rates exist (default 0.5)")
+    return {"console": main, "watch": watch, "check": check, "snapshot": snapshot}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    command = args_list[0] if args_list and args_list[0] in COMMANDS else "console"
+    if command != "console":
+        args_list = args_list[1:]
+    parser = build_parsers()[command]
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        if command == "check":
+            return run_check(args)
+        if command == "snapshot":
+            return run_snapshot(args)
+        return run_console(args, read_only=command == "watch" or args.read_only)
+    except UsageError as exc:
+        print(f"stacktop: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+
+
+def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Settings from the chosen file; ConfigError becomes one line and exit 2."""
+    from config import ConfigError, load_settings
+
+    path = args.config
+    if path is None and getattr(args, "demo", False) and not os.environ.get("STACKTOP_CONFIG"):
+        path = str(DEMO_CONFIG)
+    try:
+        return load_settings(path, args.profile)
+    except ConfigError as exc:
+        raise UsageError(f"config error: {exc}") from None
+
+
+def run_check(args: argparse.Namespace) -> int:
+    settings = _load(args)
+    from providers.registry import build_providers
+
+    print(f"configuration OK: {settings.source} ({settings.source_kind})")
+    for line in settings.describe():
+        print(f"  {line}")
+    names = [p.name for p in build_providers(settings)]
+    print("would poll: " + (", ".join(names) if names else "nothing (no provider enabled)"))
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from tui.demo.harness import DemoHarness, default_backends
+
+    return DemoHarness(default_backends() if args.demo else [])
+
+
+def _setup_logs(settings, log_file: str | None, log_level: str | None) -> None:  # type: ignore[no-untyped-def]
+    from tui.logs import LogSetupError, setup_logging
+
+    try:
+        setup_logging(log_file or settings.log.file, log_level or settings.log.level, settings.redact)
+    except LogSetupError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def run_snapshot(args: argparse.Namespace) -> int:
+    settings = _load(args)
+    _setup_logs(settings, None, None)
+    from providers.registry import build_providers
+    from providers.runtime import Runtime
+    from providers.store import Store
+    from tui.demo.harness import DemoError
+    from tui.headless import collect, failed, render_text, to_json
+
+    try:
+        with _demo(args) as demo:
+            settings = demo.configure(settings)
+            providers = build_providers(settings)
+            names = [p.name for p in providers]
+            if args.only:
+                wanted = [n.strip() for n in args.only.split(",") if n.strip()]
+                unknown = [n for n in wanted if n not in names]
+                if unknown:
+                    raise UsageError(f"unknown provider '{unknown[0]}' in --only — configured: "
+                                     f"{', '.join(names) or 'none'}")
+                names = wanted
+            runtime = Runtime(providers, Store(settings.ui.history_points),
+                              max_concurrency=settings.runtime.max_concurrency,
+                              stale_after=settings.runtime.stale_after, redact=settings.redact)
+            document = collect(runtime, settings.profile, names, args.sample_window)
+    except DemoError as exc:
+        print(f"stacktop: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(settings.redact(to_json(document) if args.format == "json" else render_text(document)))
+    bad = failed(document)
+    if bad:
+        for name in bad:
+            entry = document["providers"][name]
+            print(f"stacktop: provider {name} {entry['status']}: {entry['error']}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def run_console(args: argparse.Namespace, read_only: bool) -> int:
+    settings = _load(args)
+    if args.refresh is not None:
+        settings = settings.with_overrides(refresh=args.refresh)
+    _setup_logs(settings, args.log_file, args.log_level)
+    from providers.actions import ActionGate, AuditLog
+    from providers.registry import build_providers
+    from providers.runtime import Runtime
+    from providers.store import Store
+    from tui.app import StacktopApp
+    from tui.demo.harness import DemoError
+
+    try:
+        with _demo(args) as demo:
+            settings = demo.configure(settings)
+            providers = build_providers(settings)
+            runtime = Runtime(
+                providers, Store(settings.ui.history_points),
+                max_concurrency=settings.runtime.max_concurrency,
+                backoff_cap=settings.runtime.backoff_cap, jitter=settings.runtime.jitter,
+                stale_after=settings.runtime.stale_after, redact=settings.redact,
+            )
+            user = settings.user or getpass.getuser()
+            gate = ActionGate(
+                runtime.providers, AuditLog(settings.audit.file, settings.redact),
+                read_only=read_only, role=settings.role, user=user,
+                refresh=runtime.refresh, redact=settings.redact,
+            )
+            profile = f"{settings.profile} (demo)" if args.demo else settings.profile
+            ui_refresh = settings.ui.watch_refresh if read_only else settings.ui.refresh
+            app = StacktopApp(runtime, gate, profile=profile, read_only=read_only,
+                              ui_refresh=ui_refresh)
+            app.run()
+            return EXIT_OK if app.return_code in (None, 0) else EXIT_FAILURE
+    except DemoError as exc:
+        print(f"stacktop: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+
+
+if __name__ == "__main__":
+    sys.exit(main())

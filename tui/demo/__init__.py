@@ -1,0 +1,1 @@
+"""Embedded backends for `--demo`: same provider code, local endpoints."""

@@ -1,0 +1,79 @@
+"""Starts the demo's embedded servers, points the settings at them, and stops
+them again, in reverse order, whatever happens in between.
+
+Each later provider adds one DemoBackend (moto seeded with a fleet, the test
+Kubernetes API, database simulators); the host needs none: it is real.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Protocol
+
+from config.model import Settings
+
+log = logging.getLogger(__name__)
+
+
+class DemoBackend(Protocol):
+    name: str
+
+    def start(self) -> None:
+        """Start listening on 127.0.0.1 and seed data; raise if it cannot."""
+
+    def stop(self) -> None:
+        """Stop and release ports; must not raise."""
+
+    def configure(self, settings: Settings) -> Settings:
+        """Return settings whose providers point at this backend."""
+
+
+class DemoError(Exception):
+    """A demo backend could not start; the message names it and why."""
+
+
+class DemoHarness:
+    """Context manager around the demo backends."""
+
+    def __init__(self, backends: Sequence[DemoBackend]) -> None:
+        self.backends = list(backends)
+        self._started: list[DemoBackend] = []
+
+    def __enter__(self) -> DemoHarness:
+        for backend in self.backends:
+            try:
+                backend.start()
+            except Exception as exc:
+                self.stop()
+                raise DemoError(f"demo backend '{backend.name}' failed to start: {exc}") from None
+            self._started.append(backend)
+            log.info("demo backend %s started", backend.name)
+        return self
+
+    def configure(self, settings: Settings) -> Settings:
+        for backend in self._started:
+            settings = backend.configure(settings)
+        return settings
+
+    def stop(self) -> None:
+        while self._started:
+            backend = self._started.pop()
+            try:
+                backend.stop()
+            except Exception:
+                log.exception("demo backend %s failed to stop", backend.name)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def default_backends() -> list[DemoBackend]:
+    """The backends `--demo` starts. The host provider is real, so none yet."""
+    return []

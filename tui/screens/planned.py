@@ -1,0 +1,62 @@
+"""What the tabs whose data sources are not configured will show, and the
+configuration that will turn them on, so no tab is ever a blank screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PlannedTab:
+    title: str
+    shows: str
+    snippet: str
+
+
+STATUS = (
+    "Not configured. This build does not read this section yet: the snippet shows "
+    "the planned configuration; `stacktop check` lists what is polled today."
+)
+
+PLANNED: dict[str, PlannedTab] = {
+    "resources": PlannedTab(
+        "Resources — the host provider is disabled",
+        "Live CPU, memory, disk and network sparklines of this machine, a chart of any "
+        "metric over time and the process table (sort, filter, terminate). Later: "
+        "EC2, EBS, RDS, S3, Lambda, load balancers and Kubernetes workloads.",
+        "providers:\n  host:\n    enabled: true\n    interval: 2s\n",
+    ),
+    "ha": PlannedTab(
+        "HA — replicated databases",
+        "Which node is primary now, whether replicas keep up (lag in bytes and seconds, "
+        "sparklines), PostgreSQL streaming, Patroni and MySQL/MariaDB topologies as trees, "
+        "a failover timeline, and a guarded switchover.",
+        "ha:\n  clusters:\n    - name: main\n      patroni:\n        urls: [http://10.0.0.11:8008]\n"
+        "    - name: shop\n      mariadb:\n        members: [mysql://monitor@10.0.1.5:3306]\n"
+        "        password: ${SHOP_MONITOR_PASSWORD}\n",
+    ),
+    "backups": PlannedTab(
+        "Backups — is the data safe",
+        "Per protected thing: the newest good backup and its age, RPO status, the schedule "
+        "and the next expected run, what retention will delete next, restore-test results; "
+        "backup-now and prune through confirmed, audited actions.",
+        "backups:\n  targets:\n    - name: orders-db\n      source: {pgbackrest: {stanza: main}}\n"
+        "      schedule: \"0 2 * * *\"\n      rpo: 26h\n"
+        "      retention: {keep_daily: 7, keep_weekly: 4, keep_monthly: 6}\n",
+    ),
+    "alerts": PlannedTab(
+        "Alerts — trouble before users notice",
+        "Firing and pending alerts from stacktop's rules and from Alertmanager, HTTP health "
+        "checks with latency percentiles, silences, and the notification log "
+        "(Slack, Discord, webhooks, email).",
+        "alerts:\n  rules:\n    - name: HostCpuHigh\n      expr: host.cpu.percent > 80\n      for: 5m\n"
+        "      severity: warning\n",
+    ),
+    "costs": PlannedTab(
+        "Costs — what it is costing",
+        "Month-to-date and forecast spend by service and account, budgets, idle resources "
+        "with monthly savings, reservation advice and Kubernetes cost per namespace. "
+        "Cost Explorer is polled hourly and cached: each request costs money.",
+        "costs:\n  budgets:\n    - name: monthly\n      amount_usd: 5000\n",
+    ),
+}

@@ -1,0 +1,166 @@
+"""The Resources tab: the host's headline sparklines, a chart of one metric
+over time, and the process table (with the terminate action)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from providers.base import ActionTarget
+from providers.host import HostSnapshot, ProcessInfo
+from providers.store import Store
+from widgets.formatting import human_age, human_bytes, human_rate, percent
+from widgets.keyed_table import Column, KeyedTable, Row, cell
+from widgets.metric_chart import MetricChart
+from widgets.spark_panel import SparkPanel
+
+PROVIDER = "host"
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: str  # "percent" | "rate" | "plain"
+    y_max: float | None = None
+
+    def format(self, value: float | None) -> str:
+        if self.unit == "percent":
+            return percent(value)
+        if self.unit == "rate":
+            return human_rate(value)
+        return "—" if value is None else f"{value:.2f}"
+
+
+SPARKS = (
+    Metric("cpu.percent", "CPU", "percent", 100),
+    Metric("memory.percent", "Memory", "percent", 100),
+    Metric("disk.io_bytes_per_s", "Disk IO", "rate"),
+    Metric("net.bytes_per_s", "Network", "rate"),
+)
+CHART_METRICS = (
+    *SPARKS,
+    Metric("disk.read_bytes_per_s", "Disk read", "rate"),
+    Metric("disk.write_bytes_per_s", "Disk write", "rate"),
+    Metric("net.rx_bytes_per_s", "Network rx", "rate"),
+    Metric("net.tx_bytes_per_s", "Network tx", "rate"),
+    Metric("load.1m", "Load 1m", "plain"),
+)
+
+COLUMNS = (
+    Column("pid", "PID", 7, numeric=True),
+    Column("name", "Name", 20),
+    Column("user", "User", 8),
+    Column("cpu", "CPU%", 6, numeric=True),
+    Column("mem", "MEM%", 6, numeric=True),
+    Column("rss", "RSS", 9, numeric=True),
+    Column("status", "Status", 8),
+)
+
+
+def to_row(p: ProcessInfo) -> Row:
+    return (
+        str(p.pid),
+        (
+            cell(str(p.pid), p.pid, justify="right"),
+            cell(p.name),
+            cell(p.user),
+            cell(f"{p.cpu_percent:.1f}", p.cpu_percent, justify="right",
+                 style="bold red" if p.cpu_percent >= 80 else ""),
+            cell(f"{p.memory_percent:.1f}", p.memory_percent, justify="right"),
+            cell(human_bytes(p.rss_bytes), p.rss_bytes, justify="right"),
+            cell(p.status, style="yellow" if p.status == "zombie" else ""),
+        ),
+    )
+
+
+def summary_line(snap: HostSnapshot) -> str:
+    disks = "  ".join(f"{d.mount} {d.percent:.0f}%" for d in snap.disks[:4])
+    load = " ".join(f"{x:.2f}" for x in snap.cpu.load_avg)
+    uptime = human_age(snap.taken_at - snap.boot_time)
+    swap = percent(snap.memory.swap_percent, 0) if snap.memory.swap_total_bytes else "none"
+    return (
+        f"{snap.hostname} · up {uptime} · load {load} · {snap.cpu.count} cores · "
+        f"mem {human_bytes(snap.memory.used_bytes)}/{human_bytes(snap.memory.total_bytes)} · "
+        f"swap {swap} · {snap.process_count} procs · {disks}"
+    )
+
+
+class ResourcesView(Vertical):
+    DEFAULT_CSS = """
+    ResourcesView #host-summary { height: 1; padding: 0 1; color: $text-muted; }
+    ResourcesView #sparks { height: 3; }
+    ResourcesView #chart { height: 1fr; min-height: 5; }
+    ResourcesView #processes { height: 2fr; min-height: 5; }
+    """
+
+    def __init__(self, store: Store, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+        self.chart_index = 0
+        self._processes: dict[str, ProcessInfo] = {}
+        self._version = -1
+
+    def compose(self) -> ComposeResult:
+        yield Static("waiting for the first host sample…", id="host-summary", markup=False)
+        with Horizontal(id="sparks"):
+            for i, m in enumerate(SPARKS):
+                yield SparkPanel(m.label, id=f"spark-{i}")
+        yield MetricChart(id="chart")
+        yield KeyedTable(COLUMNS, sort_key="cpu", sort_reverse=True, id="processes")
+
+    @property
+    def table(self) -> KeyedTable:
+        return self.query_one("#processes", KeyedTable)
+
+    # Below this many rows the chart would be too squat to read: the sparklines stay.
+    CHART_MIN_SCREEN_HEIGHT = 32
+
+    def on_resize(self) -> None:
+        self.query_one(MetricChart).display = self.app.size.height >= self.CHART_MIN_SCREEN_HEIGHT
+
+    def next_chart(self) -> str:
+        self.chart_index = (self.chart_index + 1) % len(CHART_METRICS)
+        for i in range(len(SPARKS)):
+            self.query_one(f"#spark-{i}", SparkPanel).set_class(i == self.chart_index, "-selected")
+        self._draw_chart()
+        return CHART_METRICS[self.chart_index].label
+
+    def update_from_store(self) -> None:
+        """Redraw from the newest host snapshot; does nothing if it has not changed."""
+        stored = self.store.latest(PROVIDER)
+        if stored is None or stored.version == self._version:
+            return
+        self._version = stored.version
+        snap = stored.snapshot
+        assert isinstance(snap, HostSnapshot)
+        self.query_one("#host-summary", Static).update(summary_line(snap))
+        for i, m in enumerate(SPARKS):
+            series = self.store.series(f"{PROVIDER}.{m.key}")
+            self.query_one(f"#spark-{i}", SparkPanel).show(series.values(), m.format(series.last()))
+        self._draw_chart()
+        self._processes = {str(p.pid): p for p in snap.processes}
+        self.table.apply([to_row(p) for p in snap.processes])
+
+    def _draw_chart(self) -> None:
+        m = CHART_METRICS[self.chart_index]
+        series = self.store.series(f"{PROVIDER}.{m.key}")
+        times = series.times()
+        latest = times[-1] if times else 0.0
+        ago = [t - latest for t in times]
+        self.query_one(MetricChart).show(
+            f"{m.label} — {m.format(series.last())}", ago, series.values(), m.y_max
+        )
+
+    def selected_process(self) -> ActionTarget | None:
+        key = self.table.selected_key()
+        proc = self._processes.get(key) if key else None
+        if proc is None:
+            return None
+        return ActionTarget(
+            kind="process", id=str(proc.pid), name=proc.name,
+            details={"create_time": repr(proc.create_time), "user": proc.user},
+        )

@@ -98,7 +98,9 @@ def recorded_host_snapshot(i: int) -> HostSnapshot:
         memory=MemoryStats(41.0 + i % 4, 3_300_000_000, 4_700_000_000, 8_000_000_000, 0.0, 0, 0),
         disks=(DiskUsage("/", "/dev/vda1", "ext4", 100 * 2**30, 43 * 2**30, 57 * 2**30, 43.0),),
         disk_io=DiskIo(2.0 * 2**20, 512.0 * 1024 * (i % 5), (DeviceRates("vda", 2.0 * 2**20, 0.0),)),
-        net=NetIo(300.0 * 1024 + 10_000 * i, 120.0 * 1024, (DeviceRates("eth0", 300.0 * 1024, 120.0 * 1024),)),
+        net=NetIo(
+            300.0 * 1024 + 10_000 * i, 120.0 * 1024, (DeviceRates("eth0", 300.0 * 1024, 120.0 * 1024),)
+        ),
         processes=procs,
         process_count=143,
     )

@@ -1,0 +1,52 @@
+"""End to end in a real terminal: the README's `--demo` command, watch mode's refusal,
+and a clean exit with nothing but the UI ever written to the terminal."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.terminal import Tmux
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    term = Tmux(80, 24)
+    yield term
+    term.kill()
+
+
+def env_for(tmp_path: Path) -> dict[str, str]:
+    return {"HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"),
+            "PATH": os.environ["PATH"]}
+
+
+def test_watch_demo_shows_live_host_and_refuses_actions(tmux: Tmux, tmp_path: Path) -> None:
+    tmux.start("stacktop watch --demo", env_for(tmp_path))
+    screen = tmux.wait_for("READ-ONLY", "host ● ok", "PID", "CPU")
+    assert "Terminate" not in screen  # action keys hidden from the footer
+    for tab, words in [("2", "HA"), ("3", "Backups"), ("4", "Alerts"), ("5", "Costs")]:
+        tmux.keys(tab)
+        tmux.wait_for("Not configured", words)
+    tmux.keys("1")
+    tmux.wait_for("PID")
+    tmux.keys("k")
+    tmux.wait_for("read-only")
+    tmux.keys("q")
+    final = tmux.wait_for("EXIT=0")
+    assert "Traceback" not in final
+    audit = (tmp_path / "state" / "stacktop" / "audit.jsonl").read_text().splitlines()
+    assert len(audit) == 1 and '"result": "refused"' in audit[0]
+
+
+def test_console_exits_cleanly_on_a_config_error(tmux: Tmux, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("providers:\n  host:\n    intervall: 2s\n")
+    tmux.start(f"stacktop --config {bad}", env_for(tmp_path))
+    screen = tmux.wait_for("EXIT=2")
+    assert "did you mean 'interval'?" in screen and "Traceback" not in screen

@@ -96,6 +96,8 @@ class Provider(ABC):
     name: str
     interval: float
     timeout: float
+    sample_window: float = 0.0
+    """Seconds between `prime()` and the first poll, so the first rates are not noise."""
 
     def __init__(self, name: str, interval: float, timeout: float) -> None:
         self.name = name

@@ -131,6 +131,7 @@ class HostProvider(Provider):
     """Polls the machine stacktop runs on. `source` is psutil (swappable in tests)."""
 
     TERMINATE = "host.terminate"
+    sample_window = 0.5
 
     def __init__(
         self,

@@ -207,6 +207,8 @@ class Runtime:
     async def _loop(self, provider: Provider) -> None:
         state = self.states[provider.name]
         await self._prime(provider)
+        if provider.sample_window > 0:
+            await asyncio.sleep(min(provider.sample_window, provider.interval))
         while True:
             state.wake.clear()
             await self.poll_provider(provider.name)
@@ -232,10 +234,15 @@ class Runtime:
             if n in self.states:
                 self.states[n].wake.set()
 
-    async def poll_once(self, names: Iterable[str] | None = None, sample_window: float = 0.5) -> None:
-        """Prime, wait one sample window (so rates exist), poll each once: for headless use."""
+    async def poll_once(self, names: Iterable[str] | None = None, sample_window: float | None = None) -> None:
+        """Prime, wait one sample window (so rates exist), poll each once: for headless use.
+
+        `sample_window` defaults to the longest the chosen providers ask for.
+        """
         chosen = [self.providers[n] for n in (names or self.providers)]
         await asyncio.gather(*(self._prime(p) for p in chosen))
+        if sample_window is None:
+            sample_window = max((p.sample_window for p in chosen), default=0.0)
         if sample_window > 0:
             await asyncio.sleep(sample_window)
         await asyncio.gather(*(self.poll_provider(p.name) for p in chosen))

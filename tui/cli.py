@@ -89,8 +89,9 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
     snapshot.add_argument("--format", choices=("json", "text"), default="json")
     snapshot.add_argument("--only", metavar="NAME,...", help="poll only these providers")
     snapshot.add_argument("--demo", action="store_true", help="use the embedded demo backends")
-    snapshot.add_argument("--sample-window", type=_positive_seconds, default=0.5, metavar="SECONDS",
-                          help="wait between baseline and sample, so rates exist (default 0.5)")
+    snapshot.add_argument("--sample-window", type=_positive_seconds, metavar="SECONDS",
+                          help="wait between baseline and sample, so rates exist "
+                               "(default: what the providers ask for, 0.5 s for the host)")
     return {"console": main, "watch": watch, "check": check, "snapshot": snapshot}
 
 

@@ -14,7 +14,9 @@ from typing import Any
 from providers.runtime import Health, Runtime
 
 
-def collect(runtime: Runtime, profile: str, names: Sequence[str], sample_window: float) -> dict[str, Any]:
+def collect(
+    runtime: Runtime, profile: str, names: Sequence[str], sample_window: float | None
+) -> dict[str, Any]:
     """Poll `names` once and shape the documented JSON document."""
 
     async def run() -> None:

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh Debian 12 machine: installs what the tests need
+# (tmux from Debian, the Python packages pinned in constraints.txt), checks
+# lint and the dependency set, then runs pytest. Extra args go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need_apt[@]}"
+  else
+    sudo apt-get update -q
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need_apt[@]}"
+  fi
+fi
+
+python3 -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+python3 -m pip check
+python3 -m ruff check .
+python3 -m pytest "$@"

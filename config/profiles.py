@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from config.errors import ConfigError
 from config.located_yaml import Located
-from config.schema import PROFILE_SCHEMA, unknown_key_message
+from config.schema import PROFILE_SCHEMA, show_value, unknown_key_message
 
 IMPLICIT_PROFILE = "default"
 _TOP_KEYS = ("profiles", "default_profile")
@@ -44,7 +44,7 @@ def split_profiles(root: Located | None, file: str) -> ProfileFile:
         )
     if not root.is_mapping:
         raise root.error(
-            f"the top level must be a mapping (key: value lines), got {_kind(root)} — "
+            f"the top level must be a mapping (key: value lines), got {show_value(root.value)} — "
             f"start with 'profiles:' or with settings such as {_EXAMPLE}"
         )
     top: dict[str, Located] = root.value
@@ -71,7 +71,7 @@ def split_profiles(root: Located | None, file: str) -> ProfileFile:
     profiles = top["profiles"]
     if not profiles.is_mapping:
         raise profiles.error(
-            f"expected a mapping of profile name to settings, got {_kind(profiles)}"
+            f"expected a mapping of profile name to settings, got {show_value(profiles.value)}"
         )
     if not profiles.value:
         raise profiles.error(
@@ -83,7 +83,7 @@ def split_profiles(root: Located | None, file: str) -> ProfileFile:
             body = body.replace(value={})
         if not body.is_mapping:
             raise body.error(
-                f"profile {name!r} must be a mapping of settings, got {_kind(body)}"
+                f"profile {name!r} must be a mapping of settings, got {show_value(body.value)}"
             )
         bodies[name] = body
     return ProfileFile(file, bodies, top.get("default_profile"), profiles)
@@ -167,7 +167,7 @@ def _parent_nodes(body: Located) -> list[Located]:
     if isinstance(extends.value, list) and all(isinstance(i.value, str) for i in extends.value):
         return list(extends.value)
     raise extends.error(
-        f"extends must be a profile name or a list of names, got {_kind(extends)}"
+        f"extends must be a profile name or a list of names, got {show_value(extends.value)}"
     )
 
 
@@ -194,16 +194,3 @@ def deep_merge(base: Located, override: Located) -> Located:
 def _did_you_mean(name: str, names: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _kind(node: Located) -> str:
-    value = node.value
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    if value is None:
-        return "nothing"
-    if isinstance(value, str):
-        return f"the text {value!r}"
-    return f"the value {value!r}"

@@ -205,7 +205,7 @@ class _Validator:
         if node is not None and node.value is not None:
             if not isinstance(node.value, dict):
                 raise node.error(
-                    f"expected a mapping of settings (key: value), got {_show(node.value)}"
+                    f"expected a mapping of settings (key: value), got {show_value(node.value)}"
                 )
             items = node.value
         for key, item in items.items():
@@ -235,7 +235,7 @@ class _Validator:
         if spec.kind == "list":
             if not isinstance(node.value, list):
                 raise node.error(
-                    f"expected a list like [a, b], got {_show(node.value, spec.secret)}"
+                    f"expected a list like [a, b], got {show_value(node.value, spec.secret)}"
                 )
             assert spec.item is not None
             return tuple(self.value(spec.item, item) for item in node.value)
@@ -246,7 +246,7 @@ class _Validator:
 
     def scalar(self, spec: Field, node: Located) -> Any:
         value = node.value
-        shown = _show(value, spec.secret)
+        shown = show_value(value, spec.secret)
         if spec.kind in ("str", "path"):
             if not isinstance(value, str):
                 quotable = type(value) in (int, float) and not spec.secret
@@ -348,7 +348,7 @@ def _looks_numeric(value: str) -> bool:
     return True
 
 
-def _show(value: Any, secret: bool = False) -> str:
+def show_value(value: Any, secret: bool = False) -> str:
     """A short, single-line description of a bad value, never echoing a secret."""
     if isinstance(value, dict):
         return "a mapping"

@@ -121,6 +121,30 @@ def _total(a: float | None, b: float | None) -> float | None:
     return None if a is None and b is None else (a or 0.0) + (b or 0.0)
 
 
+def _device_rates(
+    tracker: CounterRates,
+    counters: Mapping[str, Any],
+    in_field: str,
+    out_field: str,
+    counted: list[str],
+    now: float,
+) -> tuple[float | None, float | None, tuple[DeviceRates, ...]]:
+    """Per-device in/out rates from psutil counters, and totals over `counted` devices."""
+    readings: dict[str, float] = {}
+    for dev, c in counters.items():
+        readings[f"{dev}\0in"] = float(getattr(c, in_field))
+        readings[f"{dev}\0out"] = float(getattr(c, out_field))
+    rates = tracker.update(readings, now)
+    devices = tuple(
+        DeviceRates(d, rates.get(f"{d}\0in"), rates.get(f"{d}\0out")) for d in sorted(counters)
+    )
+    return (
+        _sum_rates(rates, [f"{d}\0in" for d in counted]),
+        _sum_rates(rates, [f"{d}\0out" for d in counted]),
+        devices,
+    )
+
+
 def _sum_rates(rates: Mapping[str, float | None], keys: list[str]) -> float | None:
     """Total over devices; None only when no device has a rate yet."""
     known = [rates[k] for k in keys if rates.get(k) is not None]
@@ -225,38 +249,17 @@ class HostProvider(Provider):
 
     def _disk_io(self, now: float) -> DiskIo:
         counters = self._ps.disk_io_counters(perdisk=True) or {}
-        readings: dict[str, float] = {}
-        for disk, c in counters.items():
-            readings[f"{disk}\0r"] = float(c.read_bytes)
-            readings[f"{disk}\0w"] = float(c.write_bytes)
-        rates = self._disk_rates.update(readings, now)
-        disks = tuple(
-            DeviceRates(d, rates.get(f"{d}\0r"), rates.get(f"{d}\0w")) for d in sorted(counters)
-        )
         # Whole disks only for the total: partitions would count the same bytes twice.
-        whole = _whole_disks(counters)
-        return DiskIo(
-            _sum_rates(rates, [f"{d}\0r" for d in whole]),
-            _sum_rates(rates, [f"{d}\0w" for d in whole]),
-            disks,
+        read, write, disks = _device_rates(
+            self._disk_rates, counters, "read_bytes", "write_bytes", _whole_disks(counters), now
         )
+        return DiskIo(read, write, disks)
 
     def _net_io(self, now: float) -> NetIo:
         counters = self._ps.net_io_counters(pernic=True) or {}
-        readings: dict[str, float] = {}
-        for nic, c in counters.items():
-            readings[f"{nic}\0rx"] = float(c.bytes_recv)
-            readings[f"{nic}\0tx"] = float(c.bytes_sent)
-        rates = self._net_rates.update(readings, now)
-        nics = tuple(
-            DeviceRates(n, rates.get(f"{n}\0rx"), rates.get(f"{n}\0tx")) for n in sorted(counters)
-        )
         counted = [n for n in counters if n not in self.exclude_interfaces]
-        return NetIo(
-            _sum_rates(rates, [f"{n}\0rx" for n in counted]),
-            _sum_rates(rates, [f"{n}\0tx" for n in counted]),
-            nics,
-        )
+        rx, tx, nics = _device_rates(self._net_rates, counters, "bytes_recv", "bytes_sent", counted, now)
+        return NetIo(rx, tx, nics)
 
     def _processes(self) -> tuple[ProcessInfo, ...]:
         rows: list[ProcessInfo] = []

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -109,30 +106,19 @@ def test_counter_reset_and_vanished_interface_never_give_negative_rates() -> Non
     assert third.net.rx_bytes_per_s == rates["eth0"]
 
 
-@pytest.fixture
-def child(tmp_path: Path):  # type: ignore[no-untyped-def]
-    binary = tmp_path / "stk-victim"
-    shutil.copy(shutil.which("sleep") or "/bin/sleep", binary)
-    proc = subprocess.Popen([str(binary), "600"])
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-
-
-async def test_terminate_sends_sigterm_to_the_named_process(child) -> None:  # type: ignore[no-untyped-def]
+async def test_terminate_sends_sigterm_to_the_named_process(sleeper) -> None:  # type: ignore[no-untyped-def]
     provider = HostProvider()
-    target = ActionTarget("process", str(child.pid), "stk-victim",
-                          {"create_time": repr(psutil.Process(child.pid).create_time())})
+    target = ActionTarget("process", str(sleeper.pid), "stk-sleeper",
+                          {"create_time": repr(psutil.Process(sleeper.pid).create_time())})
     result = await provider.terminate(target)
     assert result.ok, result.message
     assert "exited after SIGTERM" in result.message
-    assert not psutil.pid_exists(child.pid)
+    assert not psutil.pid_exists(sleeper.pid)
 
 
-async def test_terminate_refuses_a_reused_pid(child) -> None:  # type: ignore[no-untyped-def]
+async def test_terminate_refuses_a_reused_pid(sleeper) -> None:  # type: ignore[no-untyped-def]
     provider = HostProvider()
-    target = ActionTarget("process", str(child.pid), "nginx", {})
+    target = ActionTarget("process", str(sleeper.pid), "nginx", {})
     result = await provider.terminate(target)
     assert not result.ok and "no longer nginx" in result.message
-    assert child.poll() is None
+    assert sleeper.poll() is None

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
-import pytest
 from textual.command import CommandPalette
 from textual.widgets import TabbedContent
 
@@ -20,18 +16,6 @@ from widgets.help_screen import HelpScreen
 from widgets.keyed_table import KeyedTable
 
 SIZE = (120, 40)
-
-
-@pytest.fixture
-def sleeper(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A real process with a name no other process has, to find, filter and terminate."""
-    binary = tmp_path / "stk-sleeper"
-    shutil.copy(shutil.which("sleep") or "/bin/sleep", binary)
-    proc = subprocess.Popen([str(binary), "600"])
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
 
 
 async def first_data(app, pilot) -> None:  # type: ignore[no-untyped-def]

@@ -183,8 +183,14 @@ class StacktopApp(App[int]):
 
     def action_chart_next(self) -> None:
         view = self._resources_view()
-        if view is not None:
-            self.notify(f"Chart: {view.next_chart()}", timeout=2)
+        if view is None:
+            return
+        label = view.next_chart()
+        if view.chart_visible:
+            self.notify(f"Chart: {label}", timeout=2)
+        else:
+            self.notify(f"Chart: {label} — the chart needs a terminal {view.CHART_MIN_SCREEN_HEIGHT}+ "
+                        "rows high", timeout=3)
 
     def action_filter(self) -> None:
         table = self._active_table()

@@ -135,11 +135,19 @@ def run_check(args: argparse.Namespace) -> int:
     settings = _load(args)
     from providers.registry import build_providers
 
+    if args.profile is None:
+        # Without --profile, every profile of the file must load: a typo in
+        # 'staging' should not wait until someone runs it during an incident.
+        for other in settings.profiles:
+            if other != settings.profile:
+                _load(argparse.Namespace(config=settings.source, profile=other, demo=False))
     print(f"configuration OK: {settings.source} ({settings.source_kind})")
     for line in settings.describe():
         print(f"  {line}")
     names = [p.name for p in build_providers(settings)]
     print("would poll: " + (", ".join(names) if names else "nothing (no provider enabled)"))
+    if args.profile is None and len(settings.profiles) > 1:
+        print(f"all profiles load: {', '.join(settings.profiles)}")
     return EXIT_OK
 
 

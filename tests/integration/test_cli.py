@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from providers.base import Provider, Snapshot
+from tests.support import stacktop_command
 from tui import cli
 
 pytestmark = pytest.mark.integration
@@ -25,7 +26,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "examples"
 
 def stacktop(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed console script exactly as a user would."""
-    return subprocess.run(["stacktop", *args], capture_output=True, text=True, timeout=60,
+    return subprocess.run([stacktop_command(), *args], capture_output=True, text=True, timeout=60,
                           env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
 
 
@@ -156,3 +157,13 @@ def test_logs_are_json_lines_in_the_state_dir() -> None:
     assert log.exists() and log.stat().st_mtime >= started - 1
     for line in log.read_text().splitlines():
         json.loads(line)
+
+
+def test_check_without_profile_validates_every_profile(tmp_path: Path) -> None:
+    path = tmp_path / "two.yaml"
+    path.write_text("default_profile: prod\nprofiles:\n  prod: {role: operator}\n"
+                    "  staging:\n    providers:\n      host: {interval: soon}\n")
+    done = stacktop("check", "--config", str(path))
+    assert done.returncode == 2 and f"{path}:6:" in done.stderr and "'soon'" in done.stderr
+    done = stacktop("check", "--config", str(path), "--profile", "prod")
+    assert done.returncode == 0 and "would poll: host" in done.stdout

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import stacktop_command
 from tests.support.terminal import Tmux
 
 pytestmark = pytest.mark.integration
@@ -27,7 +28,7 @@ def env_for(tmp_path: Path) -> dict[str, str]:
 
 
 def test_watch_demo_shows_live_host_and_refuses_actions(tmux: Tmux, tmp_path: Path) -> None:
-    tmux.start("stacktop watch --demo", env_for(tmp_path))
+    tmux.start(f"{stacktop_command()} watch --demo", env_for(tmp_path))
     screen = tmux.wait_for("READ-ONLY", "host ● ok", "PID", "CPU")
     assert "Terminate" not in screen  # action keys hidden from the footer
     for tab, words in [("2", "HA"), ("3", "Backups"), ("4", "Alerts"), ("5", "Costs")]:
@@ -47,6 +48,6 @@ def test_watch_demo_shows_live_host_and_refuses_actions(tmux: Tmux, tmp_path: Pa
 def test_console_exits_cleanly_on_a_config_error(tmux: Tmux, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("providers:\n  host:\n    intervall: 2s\n")
-    tmux.start(f"stacktop --config {bad}", env_for(tmp_path))
+    tmux.start(f"{stacktop_command()} --config {bad}", env_for(tmp_path))
     screen = tmux.wait_for("EXIT=2")
     assert "did you mean 'interval'?" in screen and "Traceback" not in screen

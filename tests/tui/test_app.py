@@ -191,3 +191,17 @@ async def test_viewer_role_is_refused(tmp_path: Path, sleeper) -> None:  # type:
         await app.workers.wait_for_complete()
         assert any("role 'viewer'" in n.message for n in app._notifications)
     assert sleeper.poll() is None
+
+
+async def test_c_charts_the_next_metric(tmp_path: Path) -> None:
+    app = build_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_data(app, pilot)
+        await pilot.press("c")
+        assert app.query_one("#spark-1").has_class("-selected")  # Memory
+        assert any(n.message == "Chart: Memory" for n in app._notifications)
+    small = build_app(tmp_path)
+    async with small.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c")
+        assert not small.query_one("#chart").display
+        assert any("32+ rows" in n.message for n in small._notifications)

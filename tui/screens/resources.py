@@ -120,7 +120,11 @@ class ResourcesView(Vertical):
     CHART_MIN_SCREEN_HEIGHT = 32
 
     def on_resize(self) -> None:
-        self.query_one(MetricChart).display = self.app.size.height >= self.CHART_MIN_SCREEN_HEIGHT
+        self.query_one(MetricChart).display = self.chart_visible
+
+    @property
+    def chart_visible(self) -> bool:
+        return self.app.size.height >= self.CHART_MIN_SCREEN_HEIGHT
 
     def next_chart(self) -> str:
         self.chart_index = (self.chart_index + 1) % len(CHART_METRICS)

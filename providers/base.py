@@ -97,7 +97,8 @@ class Provider(ABC):
     interval: float
     timeout: float
     sample_window: float = 0.0
-    """Seconds between `prime()` and the first poll, so the first rates are not noise."""
+    """Shortest span that gives meaningful rates: the runtime polls again this soon
+    after the first poll, and headless snapshots wait this long after `prime()`."""
 
     def __init__(self, name: str, interval: float, timeout: float) -> None:
         self.name = name

@@ -166,7 +166,10 @@ class HostProvider(Provider):
         exclude_fstypes: tuple[str, ...] = DEFAULT_EXCLUDE_FSTYPES,
         exclude_interfaces: tuple[str, ...] = ("lo",),
         source: Any = psutil,
+        min_rate_window: float = 0.2,
     ) -> None:
+        """`min_rate_window`: samples closer than this give no rates (CPU time is
+        counted in 10 ms ticks: too coarse below)."""
         super().__init__(name, interval, timeout)
         self.top_processes = top_processes
         self.exclude_fstypes = frozenset(exclude_fstypes)
@@ -174,8 +177,10 @@ class HostProvider(Provider):
         self._ps = source
         self._cpu_total: dict[str, float] | None = None
         self._cpu_cores: list[dict[str, float]] | None = None
-        self._disk_rates = CounterRates()
-        self._net_rates = CounterRates()
+        self.min_rate_window = min_rate_window
+        self._disk_rates = CounterRates(min_rate_window)
+        self._net_rates = CounterRates(min_rate_window)
+        self._last_cpu_sample: float | None = None
         self._hostname = socket.gethostname()
 
     async def prime(self) -> None:
@@ -192,7 +197,7 @@ class HostProvider(Provider):
             taken_at=time.time(),
             hostname=self._hostname,
             boot_time=self._ps.boot_time(),
-            cpu=self._cpu(),
+            cpu=self._cpu(now),
             memory=self._memory(),
             disks=self._disks(),
             disk_io=self._disk_io(now),
@@ -201,11 +206,14 @@ class HostProvider(Provider):
             process_count=len(self._ps.pids()),
         )
 
-    def _cpu(self) -> CpuStats:
+    def _cpu(self, now: float) -> CpuStats:
         total = self._ps.cpu_times()._asdict()
         cores = [t._asdict() for t in self._ps.cpu_times(percpu=True)]
-        percent = cpu_busy_percent(self._cpu_total, total)
-        previous_cores = self._cpu_cores
+        previous_total, previous_cores = self._cpu_total, self._cpu_cores
+        if self._last_cpu_sample is None or now - self._last_cpu_sample < self.min_rate_window:
+            previous_total = previous_cores = None
+        self._last_cpu_sample = now
+        percent = cpu_busy_percent(previous_total, total)
         if previous_cores is None or len(previous_cores) != len(cores):
             per_core: tuple[float | None, ...] = tuple(None for _ in cores)
         else:

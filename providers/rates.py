@@ -13,14 +13,17 @@ from collections.abc import Mapping
 class CounterRates:
     """Turns successive counter readings, keyed by (device, field), into rates."""
 
-    def __init__(self) -> None:
+    def __init__(self, min_elapsed: float = 0.0) -> None:
         self._last: dict[str, tuple[float, float]] = {}
+        self.min_elapsed = min_elapsed
 
     def update(self, readings: Mapping[str, float], now: float) -> dict[str, float | None]:
         """Return a rate per key; None where there is no valid previous reading.
 
         Keys that disappeared are forgotten, so a device that returns starts
-        from a fresh baseline rather than from a stale one.
+        from a fresh baseline rather than from a stale one. Readings closer
+        together than `min_elapsed` give no rate: over a few milliseconds a
+        counter says more about timing noise than about throughput.
         """
         rates: dict[str, float | None] = {}
         fresh: dict[str, tuple[float, float]] = {}
@@ -32,7 +35,7 @@ class CounterRates:
                 continue
             then, old = previous
             elapsed = now - then
-            if elapsed <= 0 or value < old:
+            if elapsed <= 0 or elapsed < self.min_elapsed or value < old:
                 rates[key] = None
                 continue
             rates[key] = (value - old) / elapsed

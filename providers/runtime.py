@@ -207,12 +207,13 @@ class Runtime:
     async def _loop(self, provider: Provider) -> None:
         state = self.states[provider.name]
         await self._prime(provider)
-        if provider.sample_window > 0:
-            await asyncio.sleep(min(provider.sample_window, provider.interval))
         while True:
             state.wake.clear()
             await self.poll_provider(provider.name)
             delay = self.next_delay(state)
+            if state.polls == 1 and provider.sample_window > 0:
+                # First data at once (a fast first frame); rates one sample window later.
+                delay = min(delay, provider.sample_window)
             state.next_due = time.monotonic() + delay
             try:
                 async with asyncio.timeout(delay):

@@ -142,6 +142,11 @@ class StacktopApp(App[int]):
         if event.pane.id == "resources" and (view := self._resources_view()):
             view.update_from_store()
         self._focus_active_table()
+        table = self._active_table()
+        if table is None:
+            self.query_one(FilterBar).show_state("", 0, 0)
+        else:
+            table.set_filter(table.filter_text)  # re-announce this tab's filter to the bar
         self.refresh_bindings()
 
     def _focus_active_table(self) -> None:
@@ -199,8 +204,8 @@ class StacktopApp(App[int]):
             return
         self.query_one(FilterBar).open(table.filter_text)
 
-    def on_input_changed(self, event: FilterBar.Changed) -> None:
-        if isinstance(event.input, FilterBar) and (table := self._active_table()):
+    def on_filter_bar_changed(self, event: FilterBar.Changed) -> None:
+        if table := self._active_table():
             table.set_filter(event.value)
 
     def on_filter_bar_closed(self, event: FilterBar.Closed) -> None:
@@ -211,8 +216,8 @@ class StacktopApp(App[int]):
             table.focus()
 
     def on_keyed_table_filter_changed(self, event: KeyedTable.FilterChanged) -> None:
-        if event.text:
-            self.query_one(FilterBar).border_title = f"{event.shown}/{event.total}"
+        if event.table is self._active_table():
+            self.query_one(FilterBar).show_state(event.text, event.shown, event.total)
 
     def action_run_action(self, action_id: str) -> None:
         spec = self.action_specs[action_id]

@@ -1,18 +1,40 @@
-"""The `/` prompt: filters the focused table as you type; Enter keeps it, Escape clears it."""
+"""The `/` prompt: filters the focused table as you type. Enter keeps the
+filter (and the bar stays visible with the match count, so a filtered table
+is never mistaken for the whole list); Escape clears it."""
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 
-class FilterBar(Input):
-    DEFAULT_CSS = """
-    FilterBar { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
-    FilterBar.-open { display: block; }
-    """
+class FilterInput(Input):
     BINDINGS = [Binding("escape", "cancel", "Clear filter", show=True)]
+
+    def action_cancel(self) -> None:
+        self.value = ""
+        self.post_message(FilterBar.Closed(cleared=True))
+
+    async def action_submit(self) -> None:
+        self.post_message(FilterBar.Closed(cleared=False))
+
+
+class FilterBar(Horizontal):
+    DEFAULT_CSS = """
+    FilterBar { dock: bottom; height: 1; display: none; background: $boost; }
+    FilterBar.-open { display: block; }
+    FilterBar Static { width: 1; }
+    FilterBar FilterInput { width: 1fr; height: 1; border: none; padding: 0; }
+    FilterBar #filter-count { width: auto; padding: 0 1; color: $text-muted; }
+    """
+
+    class Changed(Message):
+        def __init__(self, value: str) -> None:
+            super().__init__()
+            self.value = value
 
     class Closed(Message):
         """The operator left the prompt; `cleared` is True after Escape."""
@@ -21,19 +43,31 @@ class FilterBar(Input):
             super().__init__()
             self.cleared = cleared
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(placeholder="filter: text to match in any column", id=id)
+    def compose(self) -> ComposeResult:
+        yield Static("/")
+        yield FilterInput(placeholder="text to match in any column", id="filter-input")
+        yield Static("", id="filter-count")
+
+    @property
+    def input(self) -> FilterInput:
+        return self.query_one(FilterInput)
 
     def open(self, current: str) -> None:
-        self.value = current
+        self.input.value = current
         self.add_class("-open")
-        self.focus()
+        self.input.focus()
 
-    def action_cancel(self) -> None:
-        self.value = ""
-        self.remove_class("-open")
-        self.post_message(self.Closed(cleared=True))
+    def show_state(self, text: str, shown: int, total: int) -> None:
+        """Visible while a filter is active, with how many rows it lets through."""
+        self.set_class(bool(text) or self.input.has_focus, "-open")
+        if text and self.input.value != text:
+            self.input.value = text
+        self.query_one("#filter-count", Static).update(f"{shown} of {total} rows" if text else "")
 
-    async def action_submit(self) -> None:
-        self.remove_class("-open")
-        self.post_message(self.Closed(cleared=False))
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.Changed(event.value))
+
+    def on_filter_bar_closed(self, event: Closed) -> None:
+        if event.cleared or not self.input.value:
+            self.remove_class("-open")

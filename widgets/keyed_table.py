@@ -81,12 +81,17 @@ class KeyedTable(DataTable[Cell]):
     def set_filter(self, text: str) -> None:
         self._filter = text.strip()
         self._sync()
-        self.post_message(self.FilterChanged(self, self._filter, len(self._shown), len(self._rows)))
+        self._announce()
 
     def apply(self, rows: Sequence[Row]) -> None:
         """Show exactly `rows` (before filtering), updating in place."""
         self._rows = {r[0]: r for r in rows}
         self._sync()
+        if self._filter:
+            self._announce()  # the match count changes with the data
+
+    def _announce(self) -> None:
+        self.post_message(self.FilterChanged(self, self._filter, len(self._shown), len(self._rows)))
 
     def _matches(self, row: Row) -> bool:
         if not self._filter:

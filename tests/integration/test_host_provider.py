@@ -17,10 +17,10 @@ from providers.store import Store
 pytestmark = pytest.mark.integration
 
 
-async def poll_twice(provider: HostProvider) -> HostSnapshot:
+async def sampled(provider: HostProvider) -> HostSnapshot:
+    """A baseline, the provider's sample window, then the poll: as `stacktop snapshot` does."""
     runtime = Runtime([provider], Store(10))
-    await runtime.poll_once(sample_window=0.2)
-    await runtime.poll_provider(provider.name)
+    await runtime.poll_once()
     stored = runtime.store.latest(provider.name)
     await runtime.stop()
     assert stored is not None, runtime.states[provider.name].last_error
@@ -28,7 +28,7 @@ async def poll_twice(provider: HostProvider) -> HostSnapshot:
 
 
 async def test_real_host_numbers_are_sane() -> None:
-    snap = await poll_twice(HostProvider(top_processes=5))
+    snap = await sampled(HostProvider(top_processes=5))
     mem = psutil.virtual_memory()
     assert snap.memory.total_bytes == mem.total
     assert 0 <= snap.cpu.percent <= 100
@@ -43,7 +43,7 @@ async def test_real_host_numbers_are_sane() -> None:
 
 async def test_network_rate_sees_real_loopback_traffic() -> None:
     """Send 8 MB over 127.0.0.1 between two samples: the lo rate must show it."""
-    provider = HostProvider(exclude_interfaces=())
+    provider = HostProvider(exclude_interfaces=(), min_rate_window=0.0)
     runtime = Runtime([provider], Store(10))
     await runtime.prime_all()
     payload = b"x" * (8 * 2**20)
@@ -94,7 +94,7 @@ def test_counter_reset_and_vanished_interface_never_give_negative_rates() -> Non
         nets=[{"eth0": 10**9, "wg0": 5000}, {"eth0": 10}, {"eth0": 2010, "wg0": 10**12}],
         disks=[{"vda": 10**10}, {"vda": 0}, {"vda": 4096}],
     )
-    provider = HostProvider(source=source, top_processes=1)
+    provider = HostProvider(source=source, top_processes=1, min_rate_window=0.0)
     first = provider._collect()
     second = provider._collect()  # eth0 reset, wg0 vanished, vda reset
     third = provider._collect()  # wg0 back with a huge counter
@@ -122,3 +122,10 @@ async def test_terminate_refuses_a_reused_pid(sleeper) -> None:  # type: ignore[
     result = await provider.terminate(target)
     assert not result.ok and "no longer nginx" in result.message
     assert sleeper.poll() is None
+
+
+def test_samples_too_close_together_give_no_rates_rather_than_noise() -> None:
+    provider = HostProvider(top_processes=1)
+    provider._collect()
+    quick = provider._collect()  # milliseconds later
+    assert quick.cpu.percent is None and quick.net.rx_bytes_per_s is None

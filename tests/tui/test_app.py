@@ -12,6 +12,7 @@ from textual.widgets import TabbedContent
 
 from tests.support.apps import build_app, polled
 from widgets.confirm_dialog import ConfirmDialog
+from widgets.filter_bar import FilterBar
 from widgets.help_screen import HelpScreen
 from widgets.keyed_table import KeyedTable
 
@@ -113,7 +114,18 @@ async def test_filter_narrows_the_table_and_escape_restores_it(tmp_path: Path, s
         before = table(app).row_count
         await select_process(app, pilot, "stk-sleeper")
         assert table(app).selected_key() == str(sleeper.pid)
+        assert table(app).has_focus  # Enter gives the keys back to the table
+        bar = app.query_one(FilterBar)
+        assert bar.has_class("-open")  # an active filter stays in sight, with its count
+        assert str(bar.query_one("#filter-count").render()).startswith("1 of ")
+        await pilot.press("2")
+        assert not bar.has_class("-open")  # the HA tab has no filter
+        await pilot.press("1")
+        assert bar.has_class("-open")
         await pilot.press("slash", "escape")
+        await pilot.pause()
+        assert not bar.has_class("-open")
+        assert table(app).filter_text == ""
         assert table(app).row_count >= before - 5
 
 

@@ -29,6 +29,13 @@ def test_vanished_then_returning_device_starts_fresh() -> None:
     assert rates.update({"eth0": 30.0, "wg0": 90_000_000.0}, now=2.0) == {"eth0": 10.0, "wg0": None}
 
 
+def test_readings_closer_than_the_minimum_give_no_rate() -> None:
+    rates = CounterRates(min_elapsed=0.2)
+    rates.update({"eth0": 0.0}, now=0.0)
+    assert rates.update({"eth0": 10.0}, now=0.01) == {"eth0": None}
+    assert rates.update({"eth0": 110.0}, now=0.51) == {"eth0": 200.0}
+
+
 def test_clock_not_advancing_gives_no_rate() -> None:
     rates = CounterRates()
     rates.update({"sda": 0.0}, now=5.0)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import psutil
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from textual.widgets import TabbedContent
 
 from tests.support.apps import build_app, polled
@@ -101,7 +101,11 @@ async def test_palette_switches_tab(tmp_path: Path) -> None:
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
         await pilot.press(*"go to costs")
-        await pilot.pause(0.3)  # the palette searches in a worker with a debounce
+        commands = app.screen.query_one(CommandList)
+        for _ in range(200):  # the palette searches in a worker: wait for its answer
+            if commands.option_count and "Costs" in str(commands.get_option_at_index(0).prompt):
+                break
+            await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
         assert app.query_one(TabbedContent).active == "costs"

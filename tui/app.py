@@ -18,7 +18,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from providers.actions import ActionGate, ConfirmRequest, Outcome
 from providers.base import ActionSpec, ActionTarget
 from providers.runtime import Runtime
-from tui.keymap import TABS, KeySpec, action_keys, global_keys, help_rows, to_bindings
+from tui.keymap import TABS, KeySpec, action_keys, global_keys, help_rows, to_bindings, widget_key_rows
 from tui.screens.planned import PLANNED, STATUS
 from tui.screens.resources import ResourcesView
 from widgets.confirm_dialog import ConfirmDialog
@@ -26,7 +26,7 @@ from widgets.filter_bar import FilterBar
 from widgets.formatting import human_age
 from widgets.header_bar import HeaderBar
 from widgets.help_screen import HelpScreen
-from widgets.keyed_table import KeyedTable
+from widgets.resource_table import ResourceTable
 from widgets.setup_hint import SetupHint
 from widgets.status_line import SourceStatus, StatusLine
 
@@ -154,11 +154,11 @@ class StacktopApp(App[int]):
         if table is not None:
             table.focus()
 
-    def _active_table(self) -> KeyedTable | None:
+    def _active_table(self) -> ResourceTable | None:
         pane = self.query_one(TabbedContent).active_pane
         if pane is None:
             return None
-        tables = pane.query(KeyedTable)
+        tables = pane.query(ResourceTable)
         return tables.first() if tables else None
 
     # -- key actions ------------------------------------------------------
@@ -180,7 +180,10 @@ class StacktopApp(App[int]):
 
     def action_help(self) -> None:
         note = "READ-ONLY: actions are refused in this session." if self.read_only else ""
-        self.push_screen(HelpScreen(help_rows(self.keys, self.read_only), note))
+        rows = help_rows(self.keys, self.read_only)
+        rows += widget_key_rows(ResourceTable.BINDINGS, "tables")  # type: ignore[arg-type]
+        rows.append(("shift+letter", "Sort by the column with that letter (again: reverse)", "tables"))
+        self.push_screen(HelpScreen(rows, note))
 
     def action_refresh(self) -> None:
         self.runtime.refresh()
@@ -215,9 +218,9 @@ class StacktopApp(App[int]):
                 table.set_filter("")
             table.focus()
 
-    def on_keyed_table_filter_changed(self, event: KeyedTable.FilterChanged) -> None:
+    def on_resource_table_filter_changed(self, event: ResourceTable.FilterChanged) -> None:
         if event.table is self._active_table():
-            self.query_one(FilterBar).show_state(event.text, event.shown, event.total)
+            self.query_one(FilterBar).show_state(event.text, event.shown, event.total, event.error)
 
     def action_run_action(self, action_id: str) -> None:
         spec = self.action_specs[action_id]

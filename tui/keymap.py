@@ -68,7 +68,16 @@ def to_bindings(keys: Iterable[KeySpec], read_only: bool) -> list[Binding]:
 
 
 def display_key(key: str) -> str:
-    return {"question_mark": "?", "slash": "/"}.get(key, key)
+    return {"question_mark": "?", "slash": "/", "pageup": "PgUp", "pagedown": "PgDn"}.get(key, key)
+
+
+def widget_key_rows(bindings: Iterable[Binding], scope: str) -> list[tuple[str, str, str]]:
+    """Help lines for a widget's own BINDINGS, so the help lists table keys too."""
+    rows = []
+    for b in bindings:
+        if isinstance(b, Binding) and b.description:
+            rows.append((display_key(b.key), b.description, scope))
+    return rows
 
 
 def help_rows(keys: Iterable[KeySpec], read_only: bool) -> list[tuple[str, str, str]]:

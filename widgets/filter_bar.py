@@ -29,6 +29,7 @@ class FilterBar(Horizontal):
     FilterBar Static { width: 1; }
     FilterBar FilterInput { width: 1fr; height: 1; border: none; padding: 0; }
     FilterBar #filter-count { width: auto; padding: 0 1; color: $text-muted; }
+    FilterBar #filter-count.-error { color: $error; }
     """
 
     class Changed(Message):
@@ -57,12 +58,15 @@ class FilterBar(Horizontal):
         self.add_class("-open")
         self.input.focus()
 
-    def show_state(self, text: str, shown: int, total: int) -> None:
-        """Visible while a filter is active, with how many rows it lets through."""
-        self.set_class(bool(text) or self.input.has_focus, "-open")
-        if text and self.input.value != text:
+    def show_state(self, text: str, shown: int, total: int, error: str | None = None) -> None:
+        """Visible while a filter is active, with how many rows it lets through,
+        or why the typed filter was not applied (a bad regex)."""
+        self.set_class(bool(text) or self.input.has_focus or bool(error), "-open")
+        if text and not self.input.has_focus and self.input.value != text:
             self.input.value = text
-        self.query_one("#filter-count", Static).update(f"{shown} of {total} rows" if text else "")
+        count = self.query_one("#filter-count", Static)
+        count.set_class(bool(error), "-error")
+        count.update(error or (f"{shown} of {total} rows" if text else ""))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

@@ -14,7 +14,7 @@ from tests.support.apps import build_app, polled
 from widgets.confirm_dialog import ConfirmDialog
 from widgets.filter_bar import FilterBar
 from widgets.help_screen import HelpScreen
-from widgets.keyed_table import KeyedTable
+from widgets.resource_table import ResourceTable
 
 SIZE = (120, 40)
 
@@ -25,8 +25,8 @@ async def first_data(app, pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
-def table(app) -> KeyedTable:  # type: ignore[no-untyped-def]
-    return app.query_one("#processes", KeyedTable)
+def table(app) -> ResourceTable:  # type: ignore[no-untyped-def]
+    return app.query_one("#processes", ResourceTable)
 
 
 async def select_process(app, pilot, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -13,8 +13,8 @@ from providers.base import ActionTarget
 from providers.host import HostSnapshot, ProcessInfo
 from providers.store import Store
 from widgets.formatting import human_age, human_bytes, human_rate, percent
-from widgets.keyed_table import Column, KeyedTable, Row, cell
 from widgets.metric_chart import MetricChart
+from widgets.resource_table import Column, ResourceTable, TableRow
 from widgets.spark_panel import SparkPanel
 
 PROVIDER = "host"
@@ -51,29 +51,20 @@ CHART_METRICS = (
 )
 
 COLUMNS = (
-    Column("pid", "PID", 7, numeric=True),
-    Column("name", "Name", 20),
-    Column("user", "User", 8),
-    Column("cpu", "CPU%", 6, numeric=True),
-    Column("mem", "MEM%", 6, numeric=True),
-    Column("rss", "RSS", 9, numeric=True),
-    Column("status", "Status", 8),
+    Column("pid", "PID", width=7, kind="number", hotkey="P"),
+    Column("name", "Name", min_width=12, flex=2, hotkey="N"),
+    Column("user", "User", min_width=8, hotkey="U"),
+    Column("cpu", "CPU%", width=6, kind="percent", hotkey="C"),
+    Column("mem", "MEM%", width=6, kind="percent", hotkey="M"),
+    Column("rss", "RSS", width=9, kind="bytes", hotkey="R"),
+    Column("status", "Status", width=8, kind="status"),
 )
 
 
-def to_row(p: ProcessInfo) -> Row:
+def to_row(p: ProcessInfo) -> TableRow:
     return (
         str(p.pid),
-        (
-            cell(str(p.pid), p.pid, justify="right"),
-            cell(p.name),
-            cell(p.user),
-            cell(f"{p.cpu_percent:.1f}", p.cpu_percent, justify="right",
-                 style="bold red" if p.cpu_percent >= 80 else ""),
-            cell(f"{p.memory_percent:.1f}", p.memory_percent, justify="right"),
-            cell(human_bytes(p.rss_bytes), p.rss_bytes, justify="right"),
-            cell(p.status, style="yellow" if p.status == "zombie" else ""),
-        ),
+        (p.pid, p.name, p.user, p.cpu_percent, p.memory_percent, p.rss_bytes, p.status),
     )
 
 
@@ -110,11 +101,12 @@ class ResourcesView(Vertical):
             for i, m in enumerate(SPARKS):
                 yield SparkPanel(m.label, id=f"spark-{i}")
         yield MetricChart(id="chart")
-        yield KeyedTable(COLUMNS, sort_key="cpu", sort_reverse=True, id="processes")
+        yield ResourceTable(COLUMNS, sort_key="cpu", sort_reverse=True, id="processes",
+                            empty_text="no processes")
 
     @property
-    def table(self) -> KeyedTable:
-        return self.query_one("#processes", KeyedTable)
+    def table(self) -> ResourceTable:
+        return self.query_one("#processes", ResourceTable)
 
     # Below this many rows the chart would be too squat to read: the sparklines stay.
     CHART_MIN_SCREEN_HEIGHT = 32

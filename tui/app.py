@@ -128,7 +128,11 @@ class StacktopApp(App[int]):
         sources = []
         for name, state in self.runtime.states.items():
             health = state.health(self.runtime.stale_after, now).value
-            sources.append(SourceStatus(name, health, human_age(state.age(now)), state.last_error))
+            age = state.age(now)
+            # A fresh age ticking 0s, 1s, 2s… would repaint the line every second over
+            # SSH for nothing: show the age only once data is older than two intervals.
+            fresh = health == "ok" and age is not None and age < 2 * state.interval
+            sources.append(SourceStatus(name, health, "" if fresh else human_age(age), state.last_error))
         self.query_one(StatusLine).show(sources)
 
     def _resources_view(self) -> ResourcesView | None:

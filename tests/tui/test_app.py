@@ -14,6 +14,8 @@ from tests.support.apps import build_app, polled
 from widgets.confirm_dialog import ConfirmDialog
 from widgets.filter_bar import FilterBar
 from widgets.help_screen import HelpScreen
+from widgets.metric_spark import MetricSpark
+from widgets.plot_panel import PlotPanel
 from widgets.resource_table import ResourceTable
 
 SIZE = (120, 40)
@@ -77,7 +79,8 @@ async def test_resources_show_live_host_data(tmp_path: Path) -> None:
         await asyncio.wait_for(polled(app).wait(), 10)  # a second sample gives rates
         await pilot.pause()
         assert table(app).row_count > 3
-        assert "%" in str(app.query_one("#spark-0 .spark-label").render())
+        cpu = app.query_one("#spark-0", MetricSpark)
+        assert cpu.value_text.endswith("%") and len(cpu.values) >= 1
         assert app.store.series("host.cpu.percent").values()
         assert "host ● ok" in str(app.query_one("#status").render())
 
@@ -214,7 +217,9 @@ async def test_c_charts_the_next_metric(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await first_data(app, pilot)
         await pilot.press("c")
-        assert app.query_one("#spark-1").has_class("-selected")  # Memory
+        assert app.query_one("#spark-1", MetricSpark).selected  # Memory
+        assert not app.query_one("#spark-0", MetricSpark).selected
+        assert app.query_one(PlotPanel).series.title == "Memory"
         assert any(n.message == "Chart: Memory" for n in app._notifications)
     small = build_app(tmp_path)
     async with small.run_test(size=(80, 24)) as pilot:

@@ -13,9 +13,9 @@ from providers.base import ActionTarget
 from providers.host import HostSnapshot, ProcessInfo
 from providers.store import Store
 from widgets.formatting import human_age, human_bytes, human_rate, percent
-from widgets.metric_chart import MetricChart
+from widgets.metric_spark import MetricSpark
+from widgets.plot_panel import PlotPanel
 from widgets.resource_table import Column, ResourceTable, TableRow
-from widgets.spark_panel import SparkPanel
 
 PROVIDER = "host"
 
@@ -26,6 +26,8 @@ class Metric:
     label: str
     unit: str  # "percent" | "rate" | "plain"
     y_max: float | None = None
+    warn: float | None = None
+    critical: float | None = None
 
     def format(self, value: float | None) -> str:
         if self.unit == "percent":
@@ -34,10 +36,20 @@ class Metric:
             return human_rate(value)
         return "—" if value is None else f"{value:.2f}"
 
+    def scaled(self, values: list[float]) -> tuple[list[float], str]:
+        """Values in a unit a chart axis can show: bytes/s become KB/s or MB/s."""
+        if self.unit == "percent":
+            return values, "%"
+        if self.unit != "rate":
+            return values, ""
+        top = max(values, default=0.0)
+        divisor, unit = (2**20, "MB/s") if top >= 2**20 else (2**10, "KB/s")
+        return [v / divisor for v in values], unit
+
 
 SPARKS = (
-    Metric("cpu.percent", "CPU", "percent", 100),
-    Metric("memory.percent", "Memory", "percent", 100),
+    Metric("cpu.percent", "CPU", "percent", 100, warn=70, critical=90),
+    Metric("memory.percent", "Memory", "percent", 100, warn=80, critical=95),
     Metric("disk.io_bytes_per_s", "Disk IO", "rate"),
     Metric("net.bytes_per_s", "Network", "rate"),
 )
@@ -84,6 +96,7 @@ class ResourcesView(Vertical):
     DEFAULT_CSS = """
     ResourcesView #host-summary { height: 1; padding: 0 1; color: $text-muted; }
     ResourcesView #sparks { height: 3; }
+    ResourcesView MetricSpark { width: 1fr; margin: 0 1; }
     ResourcesView #chart { height: 1fr; min-height: 5; }
     ResourcesView #processes { height: 2fr; min-height: 5; }
     """
@@ -99,8 +112,9 @@ class ResourcesView(Vertical):
         yield Static("waiting for the first host sample…", id="host-summary", markup=False)
         with Horizontal(id="sparks"):
             for i, m in enumerate(SPARKS):
-                yield SparkPanel(m.label, id=f"spark-{i}")
-        yield MetricChart(id="chart")
+                yield MetricSpark(m.label, warn=m.warn, critical=m.critical, maximum=m.y_max,
+                                  id=f"spark-{i}")
+        yield PlotPanel(id="chart")
         yield ResourceTable(COLUMNS, sort_key="cpu", sort_reverse=True, id="processes",
                             empty_text="no processes")
 
@@ -112,7 +126,7 @@ class ResourcesView(Vertical):
     CHART_MIN_SCREEN_HEIGHT = 32
 
     def on_resize(self) -> None:
-        self.query_one(MetricChart).display = self.chart_visible
+        self.query_one(PlotPanel).display = self.chart_visible
 
     @property
     def chart_visible(self) -> bool:
@@ -121,7 +135,7 @@ class ResourcesView(Vertical):
     def next_chart(self) -> str:
         self.chart_index = (self.chart_index + 1) % len(CHART_METRICS)
         for i in range(len(SPARKS)):
-            self.query_one(f"#spark-{i}", SparkPanel).set_class(i == self.chart_index, "-selected")
+            self.query_one(f"#spark-{i}", MetricSpark).selected = i == self.chart_index
         self._draw_chart()
         return CHART_METRICS[self.chart_index].label
 
@@ -136,7 +150,7 @@ class ResourcesView(Vertical):
         self.query_one("#host-summary", Static).update(summary_line(snap))
         for i, m in enumerate(SPARKS):
             series = self.store.series(f"{PROVIDER}.{m.key}")
-            self.query_one(f"#spark-{i}", SparkPanel).show(series.values(), m.format(series.last()))
+            self.query_one(f"#spark-{i}", MetricSpark).show(series.values(), m.format(series.last()))
         self._draw_chart()
         self._processes = {str(p.pid): p for p in snap.processes}
         self.table.apply([to_row(p) for p in snap.processes])
@@ -144,12 +158,8 @@ class ResourcesView(Vertical):
     def _draw_chart(self) -> None:
         m = CHART_METRICS[self.chart_index]
         series = self.store.series(f"{PROVIDER}.{m.key}")
-        times = series.times()
-        latest = times[-1] if times else 0.0
-        ago = [t - latest for t in times]
-        self.query_one(MetricChart).show(
-            f"{m.label} — {m.format(series.last())}", ago, series.values(), m.y_max
-        )
+        values, unit = m.scaled(series.values())
+        self.query_one(PlotPanel).show(m.label, series.times(), values, m.y_max, unit)
 
     def selected_process(self) -> ActionTarget | None:
         key = self.table.selected_key()

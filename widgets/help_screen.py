@@ -8,7 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
+
+from widgets.resource_table import Column, ResourceTable
 
 
 class HelpScreen(ModalScreen[None]):
@@ -17,7 +19,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen > Vertical { width: 80; max-width: 100%; height: 90%; border: thick $primary;
                             background: $surface; padding: 0 1; }
     HelpScreen .title { text-style: bold; height: 1; }
-    HelpScreen DataTable { height: 1fr; }
+    HelpScreen ResourceTable { height: 1fr; }
     """
     BINDINGS = [
         Binding("escape,q,question_mark", "close", "Close help"),
@@ -33,10 +35,11 @@ class HelpScreen(ModalScreen[None]):
             yield Static("Keys  (Esc to close)", classes="title")
             if self._note:
                 yield Static(self._note)
-            table: DataTable[str] = DataTable(cursor_type="row")
-            table.add_columns("Key", "Does", "Where")
-            for row in self._rows:
-                table.add_row(*row)
+            table = ResourceTable(
+                [Column("key", "Key", width=14), Column("does", "Does", flex=3),
+                 Column("where", "Where", width=10)], id="help-keys",
+            )
+            table.apply([(str(i), row) for i, row in enumerate(self._rows)])
             yield table
 
     def action_close(self) -> None:

@@ -90,10 +90,9 @@ async def test_help_lists_every_binding_and_closes(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        rows = [app.screen.query_one("DataTable").get_row_at(i)
-                for i in range(app.screen.query_one("DataTable").row_count)]
-        described = {r[1] for r in rows}
-        assert {"Resources", "Costs", "Filter", "Refresh", "Quit", "Terminate"} <= described
+        keys = app.screen.query_one("#help-keys", ResourceTable)
+        described = {keys.row_values(k)[1] for k in keys.visible_keys()}
+        assert {"Resources", "Costs", "Filter", "Refresh", "Quit", "Terminate", "Sort"} <= described
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 

@@ -107,7 +107,8 @@ class Provider(ABC):
         self.run_blocking: Callable[..., Awaitable[Any]] = _run_inline
 
     async def prime(self) -> None:
-        """Take baselines (counters for rates) before the first poll; optional."""
+        """Take baselines (counters for rates) before a one-shot poll (`stacktop
+        snapshot`); the polling loop uses its first poll as the baseline."""
 
     @abstractmethod
     async def poll(self) -> Snapshot:

@@ -205,8 +205,9 @@ class Runtime:
         return base * (1 + self._rng.uniform(-self.jitter, self.jitter))
 
     async def _loop(self, provider: Provider) -> None:
+        # No prime here: the first poll is the baseline, and the second follows
+        # after the provider's sample window (see below).
         state = self.states[provider.name]
-        await self._prime(provider)
         while True:
             state.wake.clear()
             await self.poll_provider(provider.name)

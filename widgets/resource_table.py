@@ -271,6 +271,7 @@ class ResourceTable(ScrollView, can_focus=True):
         )
         for key in removed:
             del self._values[key], self._cells[key], self._haystack[key], self._version[key]
+        previous_cells = {key: self._cells[key] for key in changed}
         for key in (*added, *changed):
             self._store(key, new_values[key])
         self._input_order = input_order
@@ -278,7 +279,7 @@ class ResourceTable(ScrollView, can_focus=True):
             self._order = input_order
         elif resort:
             self._order = self._sorted(input_order)
-        self._rebuild_visible(dirty=changed)
+        self._rebuild_visible(dirty=previous_cells)
         if self._filter:
             self._announce()
 
@@ -288,7 +289,7 @@ class ResourceTable(ScrollView, can_focus=True):
         self._sort_key, self._sort_reverse = key, reverse
         self._order = self._sorted(self._input_order) if key else list(self._input_order)
         self._generation += 1  # the header's sort arrow moved
-        self._rebuild_visible(dirty=set(), full=True)
+        self._rebuild_visible(dirty={}, full=True)
 
     def set_filter(self, text: str) -> str | None:
         """Apply the `/` filter; returns an error message (filter unchanged) or None."""
@@ -300,8 +301,9 @@ class ResourceTable(ScrollView, can_focus=True):
         if parsed == self._filter:
             self._announce()
             return None
+        narrowing = _narrows(self._filter, parsed)
         self._filter = parsed
-        self._rebuild_visible(dirty=set(), full=True)
+        self._rebuild_visible(dirty={}, full=True, candidates=self._visible if narrowing else None)
         self._announce()
         return None
 
@@ -335,7 +337,14 @@ class ResourceTable(ScrollView, can_focus=True):
             present.sort(key=lambda k: natural_key(self._cells[k][index]), reverse=self._sort_reverse)
         return present + missing  # rows without a value stay last in both directions
 
-    def _rebuild_visible(self, dirty: set[str], full: bool = False) -> None:
+    def _rebuild_visible(
+        self,
+        dirty: dict[str, tuple[str, ...]],
+        full: bool = False,
+        candidates: list[str] | None = None,
+    ) -> None:
+        """Recompute the shown rows from the sorted order (or, while a filter is
+        being narrowed by typing, from the rows already shown)."""
         old_visible = self._visible
         old_cursor_index = self._cursor_index
         old_cursor_key = self._cursor_key
@@ -343,7 +352,7 @@ class ResourceTable(ScrollView, can_focus=True):
             visible = list(self._order)
         else:
             f, hay = self._filter, self._haystack
-            visible = [k for k in self._order if f.matches(hay[k])]
+            visible = [k for k in (self._order if candidates is None else candidates) if f.matches(hay[k])]
         self._visible = visible
         self._position = {k: i for i, k in enumerate(visible)}
         # The cursor follows its row; if the row left, it stays at the same place.
@@ -356,9 +365,11 @@ class ResourceTable(ScrollView, can_focus=True):
         height = len(visible) + 1
         if self.virtual_size.height != height:
             self.virtual_size = Size(self._content_width(), height)
-        # Keep the cursor's row at the same place on screen when rows moved around it.
+        # Scrolled down into the list, the cursor's row keeps its line on screen while
+        # rows come and go above it (reading in place). At the top, the top stays in
+        # view (a `top`-like list): the cursor follows its row within the page.
         scroll_y = self.scroll_offset.y
-        if old_cursor_key is not None and old_cursor_key == self._cursor_key:
+        if scroll_y > 0 and old_cursor_key is not None and old_cursor_key == self._cursor_key:
             shift = new_index - old_cursor_index
             if shift:
                 self._scroll_y(scroll_y + shift)
@@ -372,20 +383,28 @@ class ResourceTable(ScrollView, can_focus=True):
         if self._cursor_key != old_cursor_key:
             self.post_message(self.CursorMoved(self, self._cursor_key))
 
-    def _refresh_changed(self, old_visible: list[str], dirty: set[str], old_cursor: int) -> None:
-        """One refresh covering exactly the visible lines whose content changed."""
+    def _refresh_changed(
+        self, old_visible: list[str], dirty: dict[str, tuple[str, ...]], old_cursor: int
+    ) -> None:
+        """One refresh covering exactly what changed on screen: whole lines where
+        another row moved in, only the changed cells where a row kept its line."""
         first = self.scroll_offset.y
-        rows_on_screen = self._rows_on_screen()
+        width = self._viewport().width
         lines: list[int] = []
-        for i in range(first, first + rows_on_screen):
+        cells: list[Region] = []
+        layout = self._column_layout()
+        for i in range(first, first + self._rows_on_screen()):
             new = self._visible[i] if i < len(self._visible) else None
             old = old_visible[i] if i < len(old_visible) else None
-            cursor_moved = old_cursor != self._cursor_index and i in (old_cursor, self._cursor_index)
-            if new != old or (new is not None and new in dirty) or cursor_moved:
-                lines.append(i - first + 1)
-        if not lines:
-            return
-        self.refresh(*_merge_lines(lines, self._viewport().width))
+            y = i - first + 1
+            if new != old or (old_cursor != self._cursor_index and i in (old_cursor, self._cursor_index)):
+                lines.append(y)
+            elif new is not None and new in dirty:
+                before, after = dirty[new], self._cells[new]
+                cells += [Region(x, y, w, 1) for (x, w), a, b in zip(layout, before, after, strict=True)
+                          if a != b]
+        if lines or cells:
+            self.refresh(*_merge_lines(lines, width), *cells)
 
     # -- internals: cursor and scrolling -----------------------------------
 
@@ -574,6 +593,15 @@ class ResourceTable(ScrollView, can_focus=True):
         style = self.rich_style + self.get_component_rich_style("resource-table--empty")
         text = f"{self.empty_text} (filter: {self.filter_text})" if self._filter else self.empty_text
         return Strip([Segment(text, style)]).adjust_cell_length(width, style)
+
+
+def _narrows(old: RowFilter | None, new: RowFilter | None) -> bool:
+    """True when every row `new` shows is already shown by `old` (typing more of
+    a plain substring), so only the rows on show need testing."""
+    return (
+        old is not None and new is not None and not old.inverted and not new.inverted
+        and old.pattern is None and new.pattern is None and old.needle in new.needle
+    )
 
 
 def _merge_lines(lines: Sequence[int], width: int) -> list[Region]:

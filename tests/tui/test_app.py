@@ -218,6 +218,7 @@ async def test_c_charts_the_next_metric(tmp_path: Path) -> None:
         await pilot.press("c")
         assert app.query_one("#spark-1", MetricSpark).selected  # Memory
         assert not app.query_one("#spark-0", MetricSpark).selected
+        await pilot.pause()
         assert app.query_one(PlotPanel).series.title == "Memory"
         assert any(n.message == "Chart: Memory" for n in app._notifications)
     small = build_app(tmp_path)

@@ -154,7 +154,10 @@ async def test_an_unchanged_snapshot_repaints_nothing(table: ResourceTable, monk
     assert calls == []
     table.apply(rows(30, cpu=lambda i: 7.0 if i == 3 else float(i)))  # one visible row changed
     assert len(calls) == 1 and len(calls[0]) == 1
-    assert calls[0][0].height == 1 and calls[0][0].y == 4  # header + rows 0..2 above it
+    region = calls[0][0]
+    assert (region.y, region.height) == (4, 1)  # header + rows 0..2 above it
+    cpu_x, cpu_width = table._column_layout()[1]
+    assert (region.x, region.width) == (cpu_x, cpu_width)  # only the changed cell is resent
     calls.clear()
     table.apply(rows(30, cpu=lambda i: 7.0 if i == 3 else (1.0 if i == 29 else float(i))))
     assert calls == []  # row 29 is below the screen
@@ -190,3 +193,29 @@ async def test_status_cells_are_coloured_by_severity(table: ResourceTable) -> No
     colours = [{seg.style.color for seg in table.render_line(y) if seg.style} for y in (1, 2)]
     assert ok in colours[0] and error in colours[1]
     assert len(list(table.render_line(1))) <= 3  # runs of one style, not a segment per cell
+
+
+async def test_at_the_top_the_top_rows_stay_in_view_while_the_cursor_row_moves(
+    table: ResourceTable,
+) -> None:
+    table.sort_by("cpu", reverse=True)
+    table.apply(rows(40))
+    await table.pilot.pause()  # type: ignore[attr-defined]
+    table.move_cursor_to("k38")  # second from the top
+    table.apply(rows(40, cpu=lambda i: 34.5 if i == 38 else float(i)))  # k38 drops to 5th place
+    await table.pilot.pause()  # type: ignore[attr-defined]
+    assert (table.cursor_key, table.cursor_row) == ("k38", 4)
+    assert table.scroll_offset.y == 0
+    assert screen_rows(table)[1].startswith("web-39 ")  # the top row is still the first line
+
+
+@pytest.mark.parametrize("typed", [["w", "we", "web-1", "web-12"], ["web-1", "!web-1"],
+                                   ["web", "re:web-1$", "web-1"], ["web-12", "web-1", "web"]])
+async def test_filtering_while_typing_matches_a_fresh_filter(table: ResourceTable, typed: list[str]) -> None:
+    table.apply(rows(150))
+    for text in typed:
+        table.set_filter(text)
+    narrowed = table.visible_keys()
+    table.set_filter("")
+    table.set_filter(typed[-1])
+    assert narrowed == table.visible_keys()

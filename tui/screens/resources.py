@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container, Horizontal, Vertical
 from textual.widgets import Static
 
 from providers.base import ActionTarget
@@ -14,7 +14,6 @@ from providers.host import HostSnapshot, ProcessInfo
 from providers.store import Store
 from widgets.formatting import human_age, human_bytes, human_rate, percent
 from widgets.metric_spark import MetricSpark
-from widgets.plot_panel import PlotPanel
 from widgets.resource_table import Column, ResourceTable, TableRow
 
 PROVIDER = "host"
@@ -98,6 +97,7 @@ class ResourcesView(Vertical):
     ResourcesView #sparks { height: 3; }
     ResourcesView MetricSpark { width: 1fr; margin: 0 1; }
     ResourcesView #chart { height: 1fr; min-height: 5; }
+    ResourcesView #plot { height: 1fr; }
     ResourcesView #processes { height: 2fr; min-height: 5; }
     """
 
@@ -114,7 +114,7 @@ class ResourcesView(Vertical):
             for i, m in enumerate(SPARKS):
                 yield MetricSpark(m.label, warn=m.warn, critical=m.critical, maximum=m.y_max,
                                   id=f"spark-{i}")
-        yield PlotPanel(id="chart")
+        yield Container(id="chart")  # the plot is mounted after the first frame
         yield ResourceTable(COLUMNS, sort_key="cpu", sort_reverse=True, id="processes",
                             empty_text="no processes")
 
@@ -126,7 +126,7 @@ class ResourcesView(Vertical):
     CHART_MIN_SCREEN_HEIGHT = 32
 
     def on_resize(self) -> None:
-        self.query_one(PlotPanel).display = self.chart_visible
+        self.query_one("#chart").display = self.chart_visible
 
     @property
     def chart_visible(self) -> bool:
@@ -159,7 +159,25 @@ class ResourcesView(Vertical):
         m = CHART_METRICS[self.chart_index]
         series = self.store.series(f"{PROVIDER}.{m.key}")
         values, unit = m.scaled(series.values())
-        self.query_one(PlotPanel).show(m.label, series.times(), values, m.y_max, unit)
+        plot = self._plot()
+        if plot is None:
+            # plotext costs tens of milliseconds to import and to draw: let the
+            # first frame go out without it, then mount the plot.
+            self.call_after_refresh(self._mount_plot)
+            return
+        plot.show(m.label, series.times(), values, m.y_max, unit)
+
+    def _plot(self):  # type: ignore[no-untyped-def]
+        found = self.query("#plot")
+        return found.first() if found else None
+
+    def _mount_plot(self) -> None:
+        if self._plot() is not None:
+            return
+        from widgets.plot_panel import PlotPanel
+
+        self.query_one("#chart").mount(PlotPanel(id="plot"))
+        self.call_after_refresh(self._draw_chart)
 
     def selected_process(self) -> ActionTarget | None:
         key = self.table.selected_key()

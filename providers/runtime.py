@@ -229,6 +229,31 @@ class Runtime:
         for provider in self.providers.values():
             self._tasks.append(asyncio.create_task(self._loop(provider), name=f"poll:{provider.name}"))
 
+    async def first_data(self, budget: float) -> None:
+        """Wait until every provider finished its first poll, or `budget` seconds.
+
+        Lets the UI's first frame carry data from fast providers without waiting
+        for slow ones (they keep polling and arrive in a later frame).
+        """
+        pending = {n for n, st in self.states.items() if st.last_attempt is None or st.in_flight}
+        if not pending:
+            return
+        done = asyncio.Event()
+
+        def on_poll(name: str) -> None:
+            pending.discard(name)
+            if not pending:
+                done.set()
+
+        unsubscribe = self.subscribe(on_poll)
+        try:
+            async with asyncio.timeout(budget):
+                await done.wait()
+        except TimeoutError:
+            pass
+        finally:
+            unsubscribe()
+
     def refresh(self, name: str | None = None) -> None:
         """Poll now: one provider, or all. A poll already running is not started twice."""
         names = [name] if name else list(self.states)

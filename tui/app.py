@@ -89,7 +89,8 @@ class StacktopApp(App[int]):
         with TabbedContent(initial="resources", id="tabs"):
             for tab_id, key, title in TABS:
                 with TabPane(f"{key} {title}", id=tab_id):
-                    yield from self._tab_body(tab_id)
+                    if tab_id == "resources":  # the others are built when first shown
+                        yield from self._tab_body(tab_id)
         yield StatusLine(id="status")
         yield FilterBar(id="filter")
         yield Footer()
@@ -102,12 +103,15 @@ class StacktopApp(App[int]):
         status = STATUS if tab_id != "resources" else "The host provider is disabled in this profile."
         yield SetupHint(plan.title, plan.shows, status, plan.snippet, id=f"{tab_id}-hint")
 
-    def on_load(self) -> None:
-        # Start polling before the screen is built: the first poll's I/O overlaps
-        # Textual's start-up instead of following it (a faster first frame).
+    # How long the first frame may wait for first data (a local host poll takes
+    # ~30 ms; a slow cloud API is not waited for and fills in a later frame).
+    FIRST_DATA_BUDGET = 0.25
+
+    async def on_load(self) -> None:
         self._unsubscribe = self.runtime.subscribe(lambda name: self.post_message(ProviderUpdated(name)))
         if self.start_runtime:
             self.runtime.start()
+            await self.runtime.first_data(self.FIRST_DATA_BUDGET)
 
     def on_mount(self) -> None:
         self._screen_ready = True
@@ -153,6 +157,8 @@ class StacktopApp(App[int]):
         return self.query_one(TabbedContent).active
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if not event.pane.children:
+            event.pane.mount_all(list(self._tab_body(event.pane.id or "")))
         if event.pane.id == "resources" and (view := self._resources_view()):
             view.update_from_store()
         self._focus_active_table()

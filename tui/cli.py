@@ -12,7 +12,6 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -25,6 +24,9 @@ class UsageError(Exception):
 
 
 def _version() -> str:
+    # Imported here: importlib.metadata costs ~20 ms that every start would pay.
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("stacktop")
     except PackageNotFoundError:

@@ -217,3 +217,21 @@ def test_series_are_bounded(capacity: int) -> None:
     assert len(series) == capacity
     assert series.values()[-1] == 99.0
     assert store.latest("ok").version == 100
+
+
+async def test_first_data_waits_for_fast_providers_but_not_for_slow_ones() -> None:
+    release = threading.Event()
+    fast, slow = Counting("fast", interval=60), HangsInThread(release)
+    slow.timeout = 30
+    runtime = Runtime([fast, slow], Store(10))
+    runtime.start()
+    try:
+        started = time.monotonic()
+        await runtime.first_data(budget=0.3)
+        waited = time.monotonic() - started
+        assert runtime.store.latest("fast") is not None  # in the first frame
+        assert runtime.store.latest("hangs") is None  # not waited for beyond the budget
+        assert 0.25 <= waited < 2.0
+    finally:
+        release.set()
+        await runtime.stop()

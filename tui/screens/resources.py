@@ -172,11 +172,12 @@ class ResourcesView(Vertical):
         return found.first() if found else None
 
     def _mount_plot(self) -> None:
-        if self._plot() is not None:
-            return
+        chart = self.query("#chart")
+        if self._plot() is not None or not chart or not chart.first().is_attached:
+            return  # already there, or the app is closing
         from widgets.plot_panel import PlotPanel
 
-        self.query_one("#chart").mount(PlotPanel(id="plot"))
+        chart.first().mount(PlotPanel(id="plot"))
         self.call_after_refresh(self._draw_chart)
 
     def selected_process(self) -> ActionTarget | None:

@@ -29,14 +29,15 @@ from typing import Any, ClassVar, TextIO
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid, Horizontal
-from textual.widgets import Input, Label
+from textual.containers import Grid
 
 try:
+    from widgets.filter_bar import FilterBar
     from widgets.metric_spark import MetricSpark
     from widgets.resource_table import Column, ResourceTable
 except ModuleNotFoundError:  # a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from widgets.filter_bar import FilterBar
     from widgets.metric_spark import MetricSpark
     from widgets.resource_table import Column, ResourceTable
 
@@ -90,21 +91,11 @@ class Dataset:
             history.append(min(100.0, max(0.0, history[-1] + rng.uniform(-8, 8))))
 
 
-class FilterInput(Input):
-    """The `/` input; Escape cancels (Input itself does nothing with it)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.close_filter", show=False)]
-
-
 class TableBenchApp(App[None]):
     """Table + sparks + filter bar, nothing else: what table_bench.py measures."""
 
     CSS = """
     #sparks { grid-size: 4 2; grid-gutter: 0 1; height: 6; }
-    #filter-bar { dock: bottom; height: 1; display: none; }
-    #filter-bar.open { display: block; }
-    #filter-label { width: auto; padding-right: 1; }
-    #filter { border: none; height: 1; padding: 0; width: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "open_filter", "Filter"),
@@ -131,9 +122,7 @@ class TableBenchApp(App[None]):
             Column("status", "Status", width=9, kind="status"),
         ]
         yield ResourceTable(columns, sort_key="cpu", sort_reverse=True, id="table")
-        with Horizontal(id="filter-bar"):
-            yield Label("Filter:", id="filter-label")
-            yield FilterInput(placeholder="text, re:regex, !invert", id="filter")
+        yield FilterBar(id="filter-bar")  # the console's own `/` bar
 
     @property
     def table(self) -> ResourceTable:
@@ -162,38 +151,21 @@ class TableBenchApp(App[None]):
         self.log_event("tick", apply_s=time.monotonic() - start)
         self.show_sparks()
 
-    # -- the `/` filter bar ------------------------------------------------
+    # -- the `/` filter bar: wired as in tui/app.py -------------------------
 
     def action_open_filter(self) -> None:
-        bar = self.query_one("#filter-bar")
-        field = self.query_one("#filter", FilterInput)
-        bar.add_class("open")
-        field.value = self.table.filter_text
-        field.cursor_position = len(field.value)
-        field.focus()
+        self.query_one(FilterBar).open(self.table.filter_text)
 
-    def action_close_filter(self) -> None:
-        """Escape: drop the filter, hide the bar, give the keys back to the table."""
-        self.query_one("#filter", FilterInput).value = ""
-        self.table.set_filter("")
-        self._hide_bar()
+    def on_filter_bar_changed(self, event: FilterBar.Changed) -> None:
+        self.table.set_filter(event.value)
 
-    def _hide_bar(self) -> None:
-        self.query_one("#filter-bar").remove_class("open")
-        self.query_one("#filter-label", Label).update("Filter:")
+    def on_filter_bar_closed(self, event: FilterBar.Closed) -> None:
+        if event.cleared:
+            self.table.set_filter("")
         self.table.focus()
 
-    def _apply_filter(self, text: str) -> None:
-        error = self.table.set_filter(text)
-        self.query_one("#filter-label", Label).update(f"Filter ({error}):" if error else "Filter:")
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self._apply_filter(event.value)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter keeps the filter and returns to the table (the bar hides)."""
-        self._apply_filter(event.value)
-        self._hide_bar()
+    def on_resource_table_filter_changed(self, event: ResourceTable.FilterChanged) -> None:
+        self.query_one(FilterBar).show_state(event.text, event.shown, event.total, event.error)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

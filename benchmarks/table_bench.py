@@ -119,7 +119,8 @@ def sort_label(screen: str) -> str | None:
 
 
 def bar_open(screen: str) -> bool:
-    return "Filter:" in screen or "Filter (" in screen
+    """The `/` bar has the keys (FilterBar shows its hint only while typing)."""
+    return "Esc clears" in screen
 
 
 # ------------------------------------------------------------------------ latency

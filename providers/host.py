@@ -7,6 +7,7 @@ thread pool. Rates come from counter deltas (see providers.rates).
 from __future__ import annotations
 
 import os
+import pwd
 import socket
 import time
 from collections.abc import Mapping
@@ -181,6 +182,7 @@ class HostProvider(Provider):
         self._disk_rates = CounterRates(min_rate_window)
         self._net_rates = CounterRates(min_rate_window)
         self._last_cpu_sample: float | None = None
+        self._users: dict[int, str] = {}
         self._hostname = socket.gethostname()
 
     async def prime(self) -> None:
@@ -198,11 +200,11 @@ class HostProvider(Provider):
             hostname=self._hostname,
             boot_time=self._ps.boot_time(),
             cpu=self._cpu(now),
-            memory=self._memory(),
+            memory=(memory := self._memory()),
             disks=self._disks(),
             disk_io=self._disk_io(now),
             net=self._net_io(now),
-            processes=self._processes(),
+            processes=self._processes(memory.total_bytes),
             process_count=len(self._ps.pids()),
         )
 
@@ -269,21 +271,24 @@ class HostProvider(Provider):
         rx, tx, nics = _device_rates(self._net_rates, counters, "bytes_recv", "bytes_sent", counted, now)
         return NetIo(rx, tx, nics)
 
-    def _processes(self) -> tuple[ProcessInfo, ...]:
+    def _processes(self, total_memory: int) -> tuple[ProcessInfo, ...]:
+        # Every attribute here is a /proc read per process per poll: memory_percent
+        # is derived from memory_info (psutil would read it again) and user names
+        # come from a uid cache (psutil asks NSS each time).
         rows: list[ProcessInfo] = []
-        attrs = ["pid", "name", "username", "cpu_percent", "memory_percent", "memory_info",
-                 "status", "create_time"]
+        attrs = ["pid", "name", "uids", "cpu_percent", "memory_info", "status", "create_time"]
         for proc in self._ps.process_iter(attrs):
             info = proc.info
             mem = info.get("memory_info")
+            rss = int(mem.rss) if mem else 0
             rows.append(
                 ProcessInfo(
                     pid=int(info["pid"]),
                     name=info.get("name") or "?",
-                    user=info.get("username") or "?",
+                    user=self._user_name(info.get("uids")),
                     cpu_percent=float(info.get("cpu_percent") or 0.0),
-                    memory_percent=float(info.get("memory_percent") or 0.0),
-                    rss_bytes=int(mem.rss) if mem else 0,
+                    memory_percent=rss / total_memory * 100.0 if total_memory else 0.0,
+                    rss_bytes=rss,
                     status=str(info.get("status") or "?"),
                     create_time=float(info.get("create_time") or 0.0),
                 )
@@ -293,6 +298,19 @@ class HostProvider(Provider):
         by_mem = sorted(rows, key=lambda p: (-p.rss_bytes, p.pid))[:n]
         chosen = {p.pid: p for p in by_cpu + by_mem}
         return tuple(sorted(chosen.values(), key=lambda p: (-p.cpu_percent, -p.rss_bytes, p.pid)))
+
+    def _user_name(self, uids: Any) -> str:
+        if uids is None:
+            return "?"
+        uid = int(uids.real)
+        name = self._users.get(uid)
+        if name is None:
+            try:
+                name = pwd.getpwuid(uid).pw_name
+            except KeyError:  # a uid with no passwd entry (containers): show the number
+                name = str(uid)
+            self._users[uid] = name
+        return name
 
     # -- actions -------------------------------------------------------
 

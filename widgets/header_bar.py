@@ -52,7 +52,7 @@ class HeaderBar(Horizontal):
         self.set_timer(60.05 - (self._clock() % 60), self._tick)
 
     def _tick(self) -> None:
-        self.query_one("#clock", Static).update(self._clock_text())
+        self.query_one("#clock", Static).update(self._clock_text(), layout=False)  # HH:MM, same width
         self._arm()
 
     def _clock_text(self) -> str:

@@ -34,7 +34,7 @@ class StatusLine(Static):
         if as_tuple == self._shown:
             return
         self._shown = as_tuple
-        self.update(render_sources(as_tuple))
+        self.update(render_sources(as_tuple), layout=False)  # height is fixed at 1
 
 
 def render_sources(sources: Sequence[SourceStatus]) -> Text:

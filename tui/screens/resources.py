@@ -147,7 +147,8 @@ class ResourcesView(Vertical):
         self._version = stored.version
         snap = stored.snapshot
         assert isinstance(snap, HostSnapshot)
-        self.query_one("#host-summary", Static).update(summary_line(snap))
+        # Fixed one-line height: no layout pass (a layout repaints the whole screen).
+        self.query_one("#host-summary", Static).update(summary_line(snap), layout=False)
         for i, m in enumerate(SPARKS):
             series = self.store.series(f"{PROVIDER}.{m.key}")
             self.query_one(f"#spark-{i}", MetricSpark).show(series.values(), m.format(series.last()))

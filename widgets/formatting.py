@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+_BYTE_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
 
 
 def human_bytes(value: float | None) -> str:
@@ -10,8 +10,8 @@ def human_bytes(value: float | None) -> str:
     if value is None:
         return "—"
     size = float(value)
-    for unit in _UNITS:
-        if abs(size) < 1024 or unit == _UNITS[-1]:
+    for unit in _BYTE_UNITS:
+        if abs(size) < 1024 or unit == _BYTE_UNITS[-1]:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     raise AssertionError("unreachable")
@@ -23,16 +23,7 @@ def human_rate(value: float | None) -> str:
 
 def human_age(seconds: float | None) -> str:
     """Compact age: 4s, 3m, 2h, 5d."""
-    if seconds is None:
-        return ""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 86400:
-        return f"{s // 3600}h"
-    return f"{s // 86400}d"
+    return "" if seconds is None else _largest_units(seconds, 1)
 
 
 def percent(value: float | None, digits: int = 1) -> str:
@@ -41,16 +32,23 @@ def percent(value: float | None, digits: int = 1) -> str:
 
 def human_duration(seconds: float | None) -> str:
     """Two units at most: 45s, 12m30s, 3h05m, 4d02h."""
-    if seconds is None:
-        return "—"
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+    return "—" if seconds is None else _largest_units(seconds, 2)
+
+
+_TIME_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+
+def _largest_units(seconds: float, count: int) -> str:
+    """The largest unit that fits, then (count 2) the next one, zero-padded."""
+    total = max(0, int(seconds))
+    for i, (unit, size) in enumerate(_TIME_UNITS):
+        if total >= size or unit == "s":
+            text = f"{total // size}{unit}"
+            if count > 1 and unit != "s":
+                sub_unit, sub_size = _TIME_UNITS[i + 1]
+                text += f"{total % size // sub_size:02d}{sub_unit}"
+            return text
+    raise AssertionError("unreachable")
 
 
 def human_number(value: float | None, digits: int = 1) -> str:

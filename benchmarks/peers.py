@@ -34,16 +34,12 @@ from pathlib import Path
 from tmuxbench import (
     TERM,
     BenchError,
-    PrivateTmux,
-    WindowMeter,
-    app_process,
     format_table,
     have_tmux,
     machine,
     machine_line,
+    measure_session,
     median_range,
-    reap,
-    wait_first_frame,
 )
 
 GLANCES_SYSTEM_CONF = Path("/etc/glances/glances.conf")
@@ -211,34 +207,18 @@ def one_run(program: Program, args: argparse.Namespace) -> PeerRun:
         home = work / "home"
         home.mkdir()
         command = command_for(program, home, work)
-        tmux = PrivateTmux(work, args.width, args.height)
-        pane_pid = 0
         try:
-            t0 = time.monotonic()
-            pane = tmux.new_session(command)
-            first_frame = wait_first_frame(tmux, pane, program.markers, t0, args.first_frame_timeout)
-            pane_pid = tmux.pane_pid(pane)
-            pane_size = tmux.pane_size(pane)
-            app = app_process(pane_pid)
-            meter = WindowMeter(tmux, pane, app, work)
-            meter.start()
-            time.sleep(args.seconds)
-            meter.stop()
-            dead = tmux.dead_reason(pane)
-            if dead:
-                raise BenchError(f"{program.name}: {dead} during the window")
+            session = measure_session(work, args.width, args.height, command, program.markers,
+                                      args.seconds, args.first_frame_timeout)
         except BenchError as exc:
             raise BenchError(f"{program.name}: {exc}") from None
-        finally:
-            tmux.kill()
-            if pane_pid:
-                reap(pane_pid)
-        window = meter.result()
+    window = session.window
     return PeerRun(
-        program=program.name, command=command, first_frame_s=first_frame, window_s=window.seconds,
+        program=program.name, command=command, first_frame_s=session.first_frame_s,
+        window_s=window.seconds,
         bytes_written=window.bytes_written, bytes_per_s=window.bytes_per_s,
         cpu_percent=window.cpu_percent, rss_mb=window.rss_mb,
-        rss_children_mb=window.rss_children_mb, pane_size=pane_size, children=window.children,
+        rss_children_mb=window.rss_children_mb, pane_size=session.pane_size, children=window.children,
     )
 
 

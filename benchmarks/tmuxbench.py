@@ -272,6 +272,47 @@ class WindowMeter:
 # ------------------------------------------------------------------------ report
 
 
+@dataclass
+class Session:
+    """One measured launch: first frame, then a steady-state window."""
+
+    first_frame_s: float
+    pane_size: str
+    app_pid: int
+    app_exe: str
+    window: Window
+
+
+def measure_session(
+    work: Path, width: int, height: int, command: str, markers: Sequence[str],
+    seconds: float, first_frame_timeout: float,
+) -> Session:
+    """Launch `command` in a private tmux server, wait for the first frame, measure
+    `seconds` of steady state, then kill the server and reap the app."""
+    tmux = PrivateTmux(work, width, height)
+    pane_pid = 0
+    try:
+        t0 = time.monotonic()
+        pane = tmux.new_session(command)
+        first_frame = wait_first_frame(tmux, pane, markers, t0, first_frame_timeout)
+        pane_pid = tmux.pane_pid(pane)
+        pane_size = tmux.pane_size(pane)
+        app = app_process(pane_pid)
+        meter = WindowMeter(tmux, pane, app, work)
+        meter.start()
+        time.sleep(seconds)
+        meter.stop()
+        dead = tmux.dead_reason(pane)
+        if dead:
+            raise BenchError(f"{dead} during the window")
+        app_exe = app.exe()
+    finally:
+        tmux.kill()
+        if pane_pid:
+            reap(pane_pid)
+    return Session(first_frame, pane_size, app.pid, app_exe, meter.result())
+
+
 def machine() -> dict[str, str]:
     """What the figures were measured on; they mean little without it."""
     model = platform.processor() or "unknown"

@@ -28,14 +28,10 @@ from pathlib import Path
 from tmuxbench import (
     TERM,
     BenchError,
-    PrivateTmux,
-    WindowMeter,
-    app_process,
     have_tmux,
     machine,
     machine_line,
-    reap,
-    wait_first_frame,
+    measure_session,
 )
 
 DEFAULT_COMMAND = "stacktop watch --demo"
@@ -102,34 +98,19 @@ def one_run(args: argparse.Namespace, index: int) -> RunResult:
         if "--log-file" not in shlex.split(command):
             # Keep the app's log out of the user's state dir.
             command += " --log-file " + shlex.quote(str(work / "stacktop.log"))
-        tmux = PrivateTmux(work, args.width, args.height)
-        pane_pid = 0
         try:
-            t0 = time.monotonic()
-            pane = tmux.new_session("exec " + command)
-            first_frame = wait_first_frame(tmux, pane, args.marker, t0, args.first_frame_timeout)
-            pane_pid = tmux.pane_pid(pane)
-            pane_size = tmux.pane_size(pane)
-            app = app_process(pane_pid)
-            meter = WindowMeter(tmux, pane, app, work)
-            meter.start()
-            time.sleep(args.seconds)
-            meter.stop()
-            dead = tmux.dead_reason(pane)
-            if dead:
-                raise BenchError(f"run {index + 1}: {dead} during the window")
-            app_exe = app.exe()
-        finally:
-            tmux.kill()
-            if pane_pid:
-                reap(pane_pid)
-        window = meter.result()
+            session = measure_session(work, args.width, args.height, "exec " + command, args.marker,
+                                      args.seconds, args.first_frame_timeout)
+        except BenchError as exc:
+            raise BenchError(f"run {index + 1}: {exc}") from None
+    window = session.window
 
     return RunResult(
-        first_frame_s=first_frame, window_s=window.seconds, bytes_written=window.bytes_written,
+        first_frame_s=session.first_frame_s, window_s=window.seconds, bytes_written=window.bytes_written,
         bytes_per_s=window.bytes_per_s, cpu_percent=window.cpu_percent, rss_mb=window.rss_mb,
         rss_children_mb=window.rss_children_mb, import_cli_s=import_cli, import_app_s=import_app,
-        app_pid=app.pid, app_exe=app_exe, pane_size=pane_size, children=window.children,
+        app_pid=session.app_pid, app_exe=session.app_exe, pane_size=session.pane_size,
+        children=window.children,
     )
 
 

@@ -30,8 +30,10 @@ from widgets.resource_table import ResourceTable
 from widgets.setup_hint import SetupHint
 from widgets.status_line import SourceStatus, StatusLine
 
-# Which tab each provider action works on (its target is selected there).
-ACTION_TABS = {"host.terminate": "resources"}
+# Which tab each provider action works on: the view that selects its target
+# declares it (TAB_VIEWS[tab].ACTION_IDS), so adding an action touches one view.
+TAB_VIEWS = {"resources": ResourcesView}
+ACTION_TABS = {action: tab for tab, view in TAB_VIEWS.items() for action in view.ACTION_IDS}
 
 
 class ProviderUpdated(Message):
@@ -259,9 +261,9 @@ class StacktopApp(App[int]):
         self.notify(result.message, severity=severity)  # type: ignore[arg-type]
 
     def _target_for(self, spec: ActionSpec) -> ActionTarget | None:
-        if spec.id == "host.terminate" and (view := self._resources_view()):
-            return view.selected_process()
-        return None
+        tab = ACTION_TABS.get(spec.id)
+        views = self.query(TAB_VIEWS[tab]) if tab else None
+        return views.first().target_for(spec.id) if views else None
 
     async def _confirm(self, request: ConfirmRequest) -> bool | str | None:
         answered: asyncio.Future[bool | str | None] = asyncio.get_running_loop().create_future()

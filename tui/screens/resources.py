@@ -181,7 +181,13 @@ class ResourcesView(Vertical):
         chart.first().mount(PlotPanel(id="plot"))
         self.call_after_refresh(self._draw_chart)
 
-    def selected_process(self) -> ActionTarget | None:
+    ACTION_IDS = ("host.terminate",)
+    """Actions whose target is chosen on this tab (the process under the cursor)."""
+
+    def target_for(self, action_id: str) -> ActionTarget | None:
+        """What `action_id` would act on now; None when nothing is selected."""
+        if action_id not in self.ACTION_IDS:
+            return None
         key = self.table.selected_key()
         proc = self._processes.get(key) if key else None
         if proc is None:

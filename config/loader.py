@@ -18,6 +18,9 @@ from config.interpolation import interpolate
 from config.located_yaml import from_python, read_yaml
 from config.model import (
     AuditSettings,
+    AwsAccountSettings,
+    AwsMetricSettings,
+    AwsSettings,
     HostSettings,
     LogSettings,
     ProviderSettings,
@@ -158,8 +161,23 @@ def build_settings(
         audit=AuditSettings(file=values["audit"]["file"] or os.path.join(defaults_dir,
                                                                            "audit.jsonl")),
         runtime=RuntimeSettings(**values["runtime"]),
-        providers=ProviderSettings(host=HostSettings(**host) if host["enabled"] else None),
+        providers=ProviderSettings(
+            host=HostSettings(**host) if host["enabled"] else None,
+            aws=_aws_settings(values["providers"]["aws"]),
+        ),
         secrets=secrets,
+    )
+
+
+def _aws_settings(aws: Mapping[str, Any]) -> AwsSettings | None:
+    if not aws["accounts"]:
+        return None
+    return AwsSettings(
+        accounts=tuple(AwsAccountSettings(**account) for account in aws["accounts"]),
+        intervals=dict(aws["intervals"]),
+        timeout=aws["timeout"],
+        max_attempts=aws["max_attempts"],
+        metrics=AwsMetricSettings(**aws["metrics"]),
     )
 
 

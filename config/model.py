@@ -8,6 +8,7 @@ Secret values seen while loading travel with them so every output path
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -58,8 +59,49 @@ class HostSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AwsAccountSettings:
+    """One account: how to get credentials and which regions to show."""
+
+    name: str
+    regions: tuple[str, ...] = ("us-east-1",)
+    profile: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    session_name: str = "stacktop"
+    endpoint_url: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+
+    def credentials_source(self) -> str:
+        """How credentials are found, for `stacktop check` (never the keys themselves)."""
+        base = (f"profile {self.profile}" if self.profile
+                else "static keys" if self.access_key_id else "default credentials chain")
+        return f"role {self.role_arn} via {base}" if self.role_arn else base
+
+
+AWS_SERVICES = ("ec2", "ebs", "rds", "s3", "lambda", "elb")
+
+
+@dataclass(frozen=True, slots=True)
+class AwsMetricSettings:
+    enabled: bool = True
+    period: float = 300.0
+    window: float = 10800.0
+
+
+@dataclass(frozen=True, slots=True)
+class AwsSettings:
+    accounts: tuple[AwsAccountSettings, ...]
+    intervals: Mapping[str, float]  # service (AWS_SERVICES) -> seconds
+    timeout: float = 60.0
+    max_attempts: int = 3
+    metrics: AwsMetricSettings = AwsMetricSettings()
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderSettings:
     host: HostSettings | None  # None when the host provider is disabled
+    aws: AwsSettings | None = None  # None when no account is configured
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,16 +143,26 @@ class Settings:
             f"backoff cap {format_duration(runtime.backoff_cap)}, "
             f"jitter {runtime.jitter:g}, stale after {runtime.stale_after:g} intervals",
         ]
-        host = self.providers.host
-        if host is None:
+        host, aws = self.providers.host, self.providers.aws
+        if host is None and aws is None:
             lines.append("providers none enabled")
-        else:
+        if host is not None:
             lines.append(
                 f"host      interval {format_duration(host.interval)}, "
                 f"timeout {format_duration(host.timeout)}, "
                 f"top {host.top_processes} processes, "
                 f"network total excludes {', '.join(host.exclude_interfaces) or 'nothing'}"
             )
+        if aws is not None:
+            intervals = ", ".join(f"{k} {format_duration(v)}" for k, v in aws.intervals.items())
+            metrics = (f"metrics every {format_duration(aws.metrics.period)} over "
+                       f"{format_duration(aws.metrics.window)}" if aws.metrics.enabled
+                       else "metrics off")
+            lines.append(f"aws       {len(aws.accounts)} account(s); {intervals}; {metrics}")
+            for account in aws.accounts:
+                where = f" at {account.endpoint_url}" if account.endpoint_url else ""
+                lines.append(f"  account {account.name}: {', '.join(account.regions)}; "
+                             f"{account.credentials_source()}{where}")
         return [self.redact(line) for line in lines]
 
     def with_overrides(
@@ -125,10 +177,12 @@ class Settings:
         result = self
         if refresh is not None:
             seconds = _positive_duration(refresh, "--refresh")
-            host = self.providers.host
+            host, aws = self.providers.host, self.providers.aws
             if host is not None:
-                providers = ProviderSettings(host=dataclasses.replace(host, interval=seconds))
-                result = dataclasses.replace(result, providers=providers)
+                host = dataclasses.replace(host, interval=seconds)
+            if aws is not None:
+                aws = dataclasses.replace(aws, intervals=dict.fromkeys(aws.intervals, seconds))
+            result = dataclasses.replace(result, providers=ProviderSettings(host=host, aws=aws))
         if role is not None:
             _check_choice(role, ROLES, "--role")
             result = dataclasses.replace(result, role=role)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import difflib
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from config.durations import format_duration, parse_duration
+from config.errors import ConfigError
 from config.located_yaml import Located, join_path
 
 KINDS = ("str", "int", "float", "bool", "duration", "enum", "path", "list", "section")
@@ -37,6 +39,9 @@ class Field:
     fields: Mapping[str, Field] = field(default_factory=dict)
     secret: bool = False
     default_doc: str | None = None
+    required: bool = False
+    check: Callable[[Any], str | None] | None = None
+    """For sections and lists: a rule across keys; returns what to fix, or None."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -44,8 +49,8 @@ class Field:
 
 
 def text(doc: str, default: str | None = None, *, secret: bool = False,
-         default_doc: str | None = None) -> Field:
-    return Field("str", doc, default, secret=secret, default_doc=default_doc)
+         default_doc: str | None = None, required: bool = False) -> Field:
+    return Field("str", doc, default, secret=secret, default_doc=default_doc, required=required)
 
 
 def integer(doc: str, default: int | None = None, *, minimum: int | None = None,
@@ -75,12 +80,13 @@ def path(doc: str, default: str | None = None, *, default_doc: str | None = None
     return Field("path", doc, default, default_doc=default_doc)
 
 
-def list_of(item: Field, doc: str, default: Sequence[Any] = ()) -> Field:
-    return Field("list", doc, tuple(default), item=item)
+def list_of(item: Field, doc: str, default: Sequence[Any] = (), *,
+            check: Callable[[Any], str | None] | None = None) -> Field:
+    return Field("list", doc, tuple(default), item=item, check=check)
 
 
-def section(doc: str, **fields: Field) -> Field:
-    return Field("section", doc, fields=fields)
+def section(doc: str, check: Callable[[Any], str | None] | None = None, **fields: Field) -> Field:
+    return Field("section", doc, fields=fields, check=check)
 
 
 # --------------------------------------------------------------------------- the profile body
@@ -88,6 +94,37 @@ def section(doc: str, **fields: Field) -> Field:
 DEFAULT_EXCLUDE_FSTYPES = (
     "squashfs", "tmpfs", "devtmpfs", "overlay", "proc", "sysfs", "cgroup2", "nsfs", "tracefs",
 )
+
+_REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+ALL_ENABLED_REGIONS = "all-enabled"
+
+
+def _check_aws_account(account: Mapping[str, Any]) -> str | None:
+    if bool(account["access_key_id"]) != bool(account["secret_access_key"]):
+        return "give both access_key_id and secret_access_key, or neither"
+    if account["access_key_id"] and account["profile"]:
+        return "give either a profile or static keys (access_key_id), not both"
+    regions = account["regions"]
+    if not regions:
+        return "regions is empty — list at least one region, or [all-enabled]"
+    if ALL_ENABLED_REGIONS in regions and len(regions) > 1:
+        return f"{ALL_ENABLED_REGIONS} stands alone — remove the other regions or use a list"
+    for region in regions:
+        if region != ALL_ENABLED_REGIONS and not _REGION_NAME.match(region):
+            return f"{region!r} is not a region name like eu-west-1 (or {ALL_ENABLED_REGIONS})"
+    if account["role_arn"] and not str(account["role_arn"]).startswith("arn:"):
+        return "role_arn must be an ARN like arn:aws:iam::123456789012:role/stacktop-readonly"
+    return None
+
+
+def _check_aws_accounts(accounts: Sequence[Mapping[str, Any]]) -> str | None:
+    seen: set[str] = set()
+    for account in accounts:
+        if account["name"] in seen:
+            return f"two accounts are named {account['name']!r} — names must be unique"
+        seen.add(account["name"])
+    return None
+
 
 PROFILE_SCHEMA = section(
     "One profile: everything stacktop needs to know to run.",
@@ -170,6 +207,61 @@ PROFILE_SCHEMA = section(
                 ("lo",),
             ),
         ),
+        aws=section(
+            "Amazon Web Services: EC2, EBS, RDS, S3, Lambda and load balancers of each account.",
+            accounts=list_of(
+                section(
+                    "One AWS account (or one set of credentials) and the regions to show.",
+                    name=text("Short name shown in the account column, e.g. prod.", required=True),
+                    profile=text(
+                        "Named profile from ~/.aws/config to use.",
+                        default_doc="the default credentials chain",
+                    ),
+                    role_arn=text(
+                        "Role to assume with STS (credentials refreshed before they expire).",
+                    ),
+                    external_id=text("External id the role's trust policy asks for.", secret=True),
+                    session_name=text("Role session name, seen in CloudTrail.", "stacktop"),
+                    regions=list_of(
+                        text("A region name, or all-enabled."),
+                        "Regions to poll; [all-enabled] asks EC2 which regions the account has on.",
+                        ("us-east-1",),
+                    ),
+                    endpoint_url=text(
+                        "Send every call here instead of AWS (moto, LocalStack).",
+                        default_doc="AWS itself",
+                    ),
+                    access_key_id=text(
+                        "Static key id, for test endpoints; prefer a profile or a role.",
+                    ),
+                    secret_access_key=text("Static secret key, for test endpoints.", secret=True),
+                    check=_check_aws_account,
+                ),
+                "AWS accounts to show; none means no AWS views.",
+                check=_check_aws_accounts,
+            ),
+            intervals=section(
+                "Time between polls of each service (AWS APIs are rate-limited: keep these long).",
+                ec2=duration("EC2 instances.", 30.0, minimum=1.0),
+                ebs=duration("EBS volumes.", 60.0, minimum=1.0),
+                rds=duration("RDS instances.", 60.0, minimum=1.0),
+                s3=duration("S3 buckets (their sizes are daily CloudWatch metrics).", 300.0,
+                            minimum=1.0),
+                elb=duration("Load balancers and target health.", 60.0, minimum=1.0),
+                **{"lambda": duration("Lambda functions.", 300.0, minimum=1.0)},
+            ),
+            timeout=duration("A poll slower than this counts as failed.", 60.0, minimum=1.0),
+            max_attempts=integer(
+                "Attempts per API call; throttled calls are retried with jittered backoff.",
+                3, minimum=1, maximum=10,
+            ),
+            metrics=section(
+                "CloudWatch metrics shown as sparklines (GetMetricData, 500 queries a call).",
+                enabled=boolean("Fetch CloudWatch metrics at all.", True),
+                period=duration("Width of one data point.", 300.0, minimum=60.0),
+                window=duration("How far back each sparkline reaches.", 10800.0, minimum=300.0),
+            ),
+        ),
     ),
 )
 
@@ -214,12 +306,19 @@ class _Validator:
                                  at_key=True)
         result: dict[str, Any] = {}
         for name, child in schema.fields.items():
+            if child.required and name not in items:
+                message = f"missing key {name!r} — {child.doc[0].lower()}{child.doc[1:]}"
+                if node is None:
+                    raise ConfigError(message)
+                raise node.error(message)
             if child.kind == "section":
                 result[name] = self.section(child, items.get(name))
             elif name in items:
                 result[name] = self.value(child, items[name])
             else:
                 result[name] = child.default
+        if schema.check is not None and node is not None and (problem := schema.check(result)):
+            raise node.error(problem)
         return result
 
     def value(self, spec: Field, node: Located) -> Any:
@@ -238,7 +337,10 @@ class _Validator:
                     f"expected a list like [a, b], got {show_value(node.value, spec.secret)}"
                 )
             assert spec.item is not None
-            return tuple(self.value(spec.item, item) for item in node.value)
+            values = tuple(self.value(spec.item, item) for item in node.value)
+            if spec.check is not None and (problem := spec.check(values)):
+                raise node.error(problem)
+            return values
         result = self.scalar(spec, node)
         if spec.secret and isinstance(result, str) and result:
             self.secrets.add(result)
@@ -378,6 +480,8 @@ def iter_fields(schema: Field = PROFILE_SCHEMA, prefix: str = "") -> Iterator[tu
         yield key_path, child
         if child.kind == "section":
             yield from iter_fields(child, key_path)
+        elif child.kind == "list" and child.item is not None and child.item.kind == "section":
+            yield from iter_fields(child.item, key_path + "[]")
 
 
 def _type_text(spec: Field) -> str:
@@ -410,6 +514,8 @@ def _format_default(spec: Field) -> str:
     default = spec.default
     if spec.kind == "section":
         return ""
+    if spec.required:
+        return "required"
     if default is None:
         return spec.default_doc or "unset"
     if spec.kind == "duration":

@@ -1,0 +1,1 @@
+"""AWS: inventory, CloudWatch metrics and guarded actions, one provider per service."""

@@ -28,7 +28,7 @@ class MetricWindow:
 
 @dataclass(frozen=True, slots=True)
 class PartitionStatus:
-    """How one account × region of one service fared in the last poll."""
+    """How one account and region of one service fared in the last poll."""
 
     account: str
     region: str

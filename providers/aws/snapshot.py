@@ -1,0 +1,95 @@
+"""One AWS service's inventory across every account and region, plus the
+fleet figures (running instances, average CPU…) the store keeps as series."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from providers.aws.records import (
+    AwsRecord,
+    EbsVolume,
+    Ec2Instance,
+    LambdaFunction,
+    LoadBalancer,
+    PartitionStatus,
+    RdsInstance,
+    S3Bucket,
+)
+from providers.base import Snapshot
+
+
+@dataclass(frozen=True)
+class AwsSnapshot(Snapshot):
+    """`items` of one service (all accounts and regions); `partitions` says which
+    account/region answered, and why the others did not."""
+
+    service: str
+    items: tuple[AwsRecord, ...]
+    partitions: tuple[PartitionStatus, ...]
+
+    @property
+    def errors(self) -> tuple[PartitionStatus, ...]:
+        return tuple(p for p in self.partitions if not p.ok)
+
+    def metrics(self) -> Mapping[str, float]:
+        return fleet_metrics(self.service, self.items)
+
+
+def _mean_last(items: Iterable[object], metric: str) -> float | None:
+    values = [w.last() for i in items if (w := getattr(i, "metrics", {}).get(metric)) and w.values]
+    return statistics.fmean(v for v in values if v is not None) if values else None
+
+
+def _sum_last(items: Iterable[object], metric: str) -> float | None:
+    values = [w.last() for i in items if (w := getattr(i, "metrics", {}).get(metric)) and w.values]
+    return sum(v for v in values if v is not None) if values else None
+
+
+def fleet_metrics(service: str, items: tuple[AwsRecord, ...]) -> dict[str, float]:
+    """Figures for the summary sparklines at the top of each view."""
+    out: dict[str, float | None] = {}
+    if service == "ec2":
+        ec2 = [i for i in items if isinstance(i, Ec2Instance)]
+        running = [i for i in ec2 if i.state == "running"]
+        out = {
+            "instances": len(ec2),
+            "running": len(running),
+            "stopped": sum(1 for i in ec2 if i.state == "stopped"),
+            "cpu.avg": _mean_last(running, "cpu"),
+            "net.in_bytes": _sum_last(running, "net_in"),
+            "net.out_bytes": _sum_last(running, "net_out"),
+        }
+    elif service == "ebs":
+        ebs = [i for i in items if isinstance(i, EbsVolume)]
+        out = {
+            "volumes": len(ebs),
+            "size_gib": sum(v.size_gib for v in ebs),
+            "unattached": sum(1 for v in ebs if v.state == "available"),
+        }
+    elif service == "rds":
+        rds = [i for i in items if isinstance(i, RdsInstance)]
+        out = {
+            "instances": len(rds),
+            "cpu.avg": _mean_last(rds, "cpu"),
+            "connections": _sum_last(rds, "connections"),
+            "replica_lag.max": max((w.last() or 0.0 for i in rds
+                                    if (w := i.metrics.get("replica_lag")) and w.values),
+                                   default=None),
+        }
+    elif service == "s3":
+        s3 = [i for i in items if isinstance(i, S3Bucket)]
+        sizes = [b.size_bytes for b in s3 if b.size_bytes is not None]
+        out = {"buckets": len(s3), "size_bytes": sum(sizes) if sizes else None}
+    elif service == "lambda":
+        out = {"functions": sum(1 for i in items if isinstance(i, LambdaFunction))}
+    elif service == "elb":
+        lbs = [i for i in items if isinstance(i, LoadBalancer)]
+        out = {
+            "load_balancers": len(lbs),
+            "requests": _sum_last(lbs, "requests"),
+            "errors_5xx": _sum_last(lbs, "errors_5xx"),
+            "unhealthy_targets": sum(lb.unhealthy for lb in lbs),
+        }
+    return {k: float(v) for k, v in out.items() if v is not None}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from config.model import Settings
+from config.model import AWS_SERVICES, Settings
 from providers.base import Provider
 from providers.host import HostProvider
 
 
-def build_providers(settings: Settings) -> list[Provider]:
+def build_providers(settings: Settings, *, read_only: bool = True) -> list[Provider]:
+    """Read-only unless the caller is the interactive console: a headless
+    snapshot or a check can never reach a mutating SDK call."""
     providers: list[Provider] = []
     host = settings.providers.host
     if host is not None:
@@ -20,4 +22,17 @@ def build_providers(settings: Settings) -> list[Provider]:
                 exclude_interfaces=tuple(host.exclude_interfaces),
             )
         )
+    aws = settings.providers.aws
+    if aws is not None:
+        # Imported here: boto3 costs ~0.2 s to import, and profiles without AWS never pay it.
+        from providers.aws.provider import AwsServiceProvider
+        from providers.aws.session import AccountClients
+
+        accounts = [AccountClients(a, read_only=read_only, max_attempts=aws.max_attempts)
+                    for a in aws.accounts]
+        for service in AWS_SERVICES:
+            providers.append(AwsServiceProvider(
+                service, accounts, interval=aws.intervals[service], timeout=aws.timeout,
+                metrics=aws.metrics,
+            ))
     return providers

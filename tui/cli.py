@@ -221,7 +221,7 @@ def run_console(args: argparse.Namespace, read_only: bool) -> int:
     try:
         with _demo(args) as demo:
             settings = demo.configure(settings)
-            providers = build_providers(settings)
+            providers = build_providers(settings, read_only=read_only)
             runtime = Runtime(
                 providers, Store(settings.ui.history_points),
                 max_concurrency=settings.runtime.max_concurrency,

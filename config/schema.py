@@ -104,16 +104,21 @@ def _check_aws_account(account: Mapping[str, Any]) -> str | None:
         return "give both access_key_id and secret_access_key, or neither"
     if account["access_key_id"] and account["profile"]:
         return "give either a profile or static keys (access_key_id), not both"
-    regions = account["regions"]
+    if account["role_arn"] and not str(account["role_arn"]).startswith("arn:"):
+        return "role_arn must be an ARN like arn:aws:iam::123456789012:role/stacktop-readonly"
+    return None
+
+
+def _check_regions(regions: Sequence[str]) -> str | None:
     if not regions:
-        return "regions is empty — list at least one region, or [all-enabled]"
+        return f"regions is empty — list at least one region, or [{ALL_ENABLED_REGIONS}]"
     if ALL_ENABLED_REGIONS in regions and len(regions) > 1:
         return f"{ALL_ENABLED_REGIONS} stands alone — remove the other regions or use a list"
     for region in regions:
         if region != ALL_ENABLED_REGIONS and not _REGION_NAME.match(region):
             return f"{region!r} is not a region name like eu-west-1 (or {ALL_ENABLED_REGIONS})"
-    if account["role_arn"] and not str(account["role_arn"]).startswith("arn:"):
-        return "role_arn must be an ARN like arn:aws:iam::123456789012:role/stacktop-readonly"
+    if len(set(regions)) != len(regions):
+        return "a region is listed twice"
     return None
 
 
@@ -226,6 +231,7 @@ PROFILE_SCHEMA = section(
                         text("A region name, or all-enabled."),
                         "Regions to poll; [all-enabled] asks EC2 which regions the account has on.",
                         ("us-east-1",),
+                        check=_check_regions,
                     ),
                     endpoint_url=text(
                         "Send every call here instead of AWS (moto, LocalStack).",

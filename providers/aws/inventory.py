@@ -26,7 +26,16 @@ from providers.aws.records import (
 
 # "User initiated (2026-11-20 10:11:12 GMT)": when an instance stopped.
 _TRANSITION_TIME = re.compile(r"\((\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (?:GMT|UTC)\)")
-EC2_PAGE_SIZE = 1000
+# Page sizes per list call (the APIs' maxima, fewest round trips); tests shrink them.
+PAGE_SIZE = {
+    "describe_instances": 1000,
+    "describe_volumes": 500,
+    "describe_db_instances": 100,
+    "list_buckets": 1000,
+    "list_functions": 50,
+    "describe_load_balancers": 400,
+    "describe_target_groups": 400,
+}
 
 
 def epoch(value: Any) -> float | None:
@@ -53,18 +62,17 @@ def tags_of(raw: Iterable[Mapping[str, str]] | None) -> Tags:
 
 
 def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterable[Any]:
-    for page in client.get_paginator(operation).paginate(**kwargs):
+    config = {"PageSize": PAGE_SIZE[operation]} if operation in PAGE_SIZE else {}
+    for page in client.get_paginator(operation).paginate(PaginationConfig=config, **kwargs):
         yield from page.get(key, ())
 
 
 def fetch_ec2(client: Any, account: str, region: str) -> list[Ec2Instance]:
-    out = []
-    paginator = client.get_paginator("describe_instances")
-    for page in paginator.paginate(PaginationConfig={"PageSize": EC2_PAGE_SIZE}):
-        for reservation in page.get("Reservations", ()):
-            for raw in reservation.get("Instances", ()):
-                out.append(_ec2_instance(raw, account, region))
-    return out
+    return [
+        _ec2_instance(raw, account, region)
+        for reservation in _pages(client, "describe_instances", "Reservations")
+        for raw in reservation.get("Instances", ())
+    ]
 
 
 def _ec2_instance(raw: Mapping[str, Any], account: str, region: str) -> Ec2Instance:
@@ -99,7 +107,7 @@ def _ec2_instance(raw: Mapping[str, Any], account: str, region: str) -> Ec2Insta
 
 def fetch_ebs(client: Any, account: str, region: str) -> list[EbsVolume]:
     out = []
-    for raw in _pages(client, "describe_volumes", "Volumes", PaginationConfig={"PageSize": 500}):
+    for raw in _pages(client, "describe_volumes", "Volumes"):
         tags = tags_of(raw.get("Tags"))
         attached = raw.get("Attachments") or [{}]
         out.append(EbsVolume(

@@ -7,6 +7,7 @@ and sends every mutating operation through the ActionGate.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 
@@ -18,9 +19,23 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from providers.actions import ActionGate, ConfirmRequest, Outcome
 from providers.base import ActionSpec, ActionTarget
 from providers.runtime import Runtime
-from tui.keymap import TABS, KeySpec, action_keys, global_keys, help_rows, to_bindings, widget_key_rows
+from tui.keymap import (
+    TABS,
+    KeySpec,
+    ViewInfo,
+    action_keys,
+    available_views,
+    detail_keys,
+    display_key,
+    global_keys,
+    help_rows,
+    to_bindings,
+    view_keys,
+    widget_key_rows,
+)
+from tui.screens.aws_views import partition_problem
 from tui.screens.planned import PLANNED, STATUS
-from tui.screens.resources import ResourcesView
+from tui.screens.resources import ResourcesTab, action_scopes
 from widgets.confirm_dialog import ConfirmDialog
 from widgets.filter_bar import FilterBar
 from widgets.formatting import human_age
@@ -29,11 +44,6 @@ from widgets.help_screen import HelpScreen
 from widgets.resource_table import ResourceTable
 from widgets.setup_hint import SetupHint
 from widgets.status_line import SourceStatus, StatusLine
-
-# Which tab each provider action works on: the view that selects its target
-# declares it (TAB_VIEWS[tab].ACTION_IDS), so adding an action touches one view.
-TAB_VIEWS = {"resources": ResourcesView}
-ACTION_TABS = {action: tab for tab, view in TAB_VIEWS.items() for action in view.ACTION_IDS}
 
 
 class ProviderUpdated(Message):
@@ -76,7 +86,13 @@ class StacktopApp(App[int]):
         self.action_specs: dict[str, ActionSpec] = {
             s.id: s for p in runtime.providers.values() for s in p.actions()
         }
-        self.keys: list[KeySpec] = global_keys() + action_keys(self.action_specs.values(), ACTION_TABS)
+        # The Resources tab's views: one per configured source. Each action works in
+        # the view that selects its target (the view declares it), e.g. resources.ec2.
+        self.views: tuple[ViewInfo, ...] = available_views(runtime.providers)
+        self.keys: list[KeySpec] = (
+            global_keys() + view_keys(self.views)
+            + action_keys(self.action_specs.values(), action_scopes(self.views)) + detail_keys(self.views)
+        )
         # Bindings carry their registry id, so `set_keymap` can remap them by id.
         for binding in to_bindings(self.keys, read_only):
             self._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
@@ -98,11 +114,11 @@ class StacktopApp(App[int]):
         yield Footer()
 
     def _tab_body(self, tab_id: str) -> Iterable[object]:
-        if tab_id == "resources" and "host" in self.runtime.providers:
-            yield ResourcesView(self.store, id="resources-view")
+        if tab_id == "resources" and self.views:
+            yield ResourcesTab(self.store, self.runtime.states, self.views, id="resources-tab")
             return
         plan = PLANNED[tab_id]
-        status = STATUS if tab_id != "resources" else "The host provider is disabled in this profile."
+        status = STATUS if tab_id != "resources" else "No host or AWS provider is enabled in this profile."
         yield SetupHint(plan.title, plan.shows, status, plan.snippet, id=f"{tab_id}-hint")
 
     # How long the first frame may wait for first data (a local host poll takes
@@ -119,8 +135,8 @@ class StacktopApp(App[int]):
         self._screen_ready = True
         self.set_interval(self.ui_refresh, self._refresh_status)
         self._refresh_status()
-        if view := self._resources_view():
-            view.update_from_store()  # data may have arrived while the screen was built
+        if tab := self._resources():
+            tab.update_from_store()  # data may have arrived while the screen was built
         self._focus_active_table()
 
     async def on_unmount(self) -> None:
@@ -134,10 +150,10 @@ class StacktopApp(App[int]):
         if not self._screen_ready:
             return  # on_mount draws whatever arrived before the screen existed
         self._refresh_status()
-        view = self._resources_view()
-        # Skip drawing a hidden tab; it catches up when shown.
-        if view is not None and self._active_tab() == "resources":
-            view.update_from_store()
+        tab = self._resources()
+        # Skip drawing a hidden tab; it catches up when shown (so do hidden views).
+        if tab is not None and self._active_tab() == "resources":
+            tab.update_from_store()
 
     def _refresh_status(self) -> None:
         now = self.monotonic()
@@ -148,12 +164,17 @@ class StacktopApp(App[int]):
             # A fresh age ticking 0s, 1s, 2s… would repaint the line every second over
             # SSH for nothing: show the age only once data is older than two intervals.
             fresh = health == "ok" and age is not None and age < 2 * state.interval
-            sources.append(SourceStatus(name, health, "" if fresh else human_age(age), state.last_error))
-        self.query_one(StatusLine).show(sources)
+            error = state.last_error
+            stored = self.store.latest(name)
+            if health == "ok" and stored is not None and (problem := partition_problem(stored.snapshot)):
+                health, error = "partial", problem  # answered, but not every account/region did
+            sources.append(SourceStatus(name, health, "" if fresh else human_age(age), error))
+        for line in self.query(StatusLine):  # none while the app is closing
+            line.show(sources)
 
-    def _resources_view(self) -> ResourcesView | None:
-        found = self.query("#resources-view")
-        return found.first(ResourcesView) if found else None
+    def _resources(self) -> ResourcesTab | None:
+        found = self.query("#resources-tab")
+        return found.first(ResourcesTab) if found else None
 
     def _active_tab(self) -> str:
         return self.query_one(TabbedContent).active
@@ -161,15 +182,58 @@ class StacktopApp(App[int]):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if not event.pane.children:
             event.pane.mount_all(list(self._tab_body(event.pane.id or "")))
-        if event.pane.id == "resources" and (view := self._resources_view()):
-            view.update_from_store()
+        if event.pane.id == "resources" and (tab := self._resources()):
+            tab.update_from_store()
+        self._follow_active_table()
+
+    def on_resources_tab_view_changed(self, event: ResourcesTab.ViewChanged) -> None:
+        self._follow_active_table()
+
+    def _follow_active_table(self) -> None:
+        """After a tab or view change: focus its table, show its filter, its keys."""
         self._focus_active_table()
         table = self._active_table()
         if table is None:
             self.query_one(FilterBar).show_state("", 0, 0)
         else:
-            table.set_filter(table.filter_text)  # re-announce this tab's filter to the bar
+            table.set_filter(table.filter_text)  # re-announce this table's filter to the bar
         self.refresh_bindings()
+        self.call_after_refresh(self._fit_footer)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_footer)
+
+    # A footer key takes its key, its word and three spaces (two when compact);
+    # the palette hint takes ~13 cells.
+    FOOTER_PALETTE_WIDTH = 13
+    FOOTER_OPTIONAL = frozenset({"view.details"})
+    """Keys the footer drops first when even the compact footer is too narrow."""
+
+    def _fit_footer(self) -> None:
+        """Compact footer only when the keys shown here would not fit otherwise (the
+        EC2 view's actions on 80 columns); if even that is too wide, drop the
+        optional hints (the help still lists them)."""
+        footers = self.query(Footer)
+        if not footers or not self.is_running:
+            return
+        shown = [b for _, b, enabled, _ in self.screen.active_bindings.values()
+                 if enabled and (b.show or b.id in self.FOOTER_OPTIONAL)]
+        width = self.size.width - self.FOOTER_PALETTE_WIDTH
+
+        def cells(pad: int) -> int:
+            return sum(len(display_key(b.key)) + len(b.description) + pad for b in shown)
+
+        compact = cells(3) > width
+        footers.first(Footer).compact = compact
+        keep_optional = cells(2 if compact else 3) <= width
+        changed = False
+        for bindings in self._bindings.key_to_bindings.values():
+            for i, b in enumerate(bindings):
+                if b.id in self.FOOTER_OPTIONAL and b.show != keep_optional:
+                    bindings[i] = dataclasses.replace(b, show=keep_optional)
+                    changed = True
+        if changed:
+            self.refresh_bindings()
 
     def _focus_active_table(self) -> None:
         table = self._active_table()
@@ -180,29 +244,58 @@ class StacktopApp(App[int]):
         pane = self.query_one(TabbedContent).active_pane
         if pane is None:
             return None
+        if pane.id == "resources" and (tab := self._resources()):
+            return tab.active_table()
         tables = pane.query(ResourceTable)
         return tables.first() if tables else None
 
     # -- key actions ------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Tab-scoped keys work (and show) only on their tab."""
+        """Scoped keys work (and show) only where they apply: a tab, or a view in it.
+        A key bound twice (o: reboot an instance, reboot a database) goes to the
+        binding whose scope applies; Textual tries the next one when this says no."""
         called = f"{action}({', '.join(map(repr, parameters))})" if parameters else action
         scope = self._scopes.get(called, "global")
-        return scope == "global" or scope == self._active_tab_safe()
+        return scope == "global" or scope in self.active_scopes()
 
-    def _active_tab_safe(self) -> str | None:
+    def active_scopes(self) -> set[str]:
+        """Where the operator is now: {"resources", "resources.ec2", "resources.aws"}."""
         try:
-            return self._active_tab()
+            tab = self._active_tab()
         except Exception:  # before compose
-            return None
+            return set()
+        scopes = {tab}
+        if tab == "resources" and (resources := self._resources()):
+            scopes |= resources.active_scopes()
+        return scopes
 
     def action_show_tab(self, tab_id: str) -> None:
         self.query_one(TabbedContent).active = tab_id
 
+    async def action_show_view(self, view_id: str) -> None:
+        """Show a view of the Resources tab (from any tab: the palette can ask)."""
+        tab = self._resources()
+        if tab is None:
+            return
+        if self._active_tab() != "resources":
+            self.action_show_tab("resources")
+        await tab.show_view(view_id)
+
+    async def action_cycle_view(self, step: int) -> None:
+        if tab := self._resources():
+            await tab.cycle(step)
+
+    def action_toggle_details(self) -> None:
+        tab = self._resources()
+        if tab is None:
+            return
+        if not tab.toggle_details() and tab.details:
+            self.notify("The detail pane needs a taller terminal", severity="warning", timeout=3)
+
     def action_help(self) -> None:
         note = "READ-ONLY: actions are refused in this session." if self.read_only else ""
-        rows = help_rows(self.keys, self.read_only)
+        rows = help_rows(self.keys, self.read_only, self.views)
         rows += widget_key_rows(ResourceTable.BINDINGS, "tables")  # type: ignore[arg-type]
         rows.append(("shift+letter", "Sort by the column with that letter (again: reverse)", "tables"))
         self.push_screen(HelpScreen(rows, note))
@@ -212,7 +305,8 @@ class StacktopApp(App[int]):
         self.notify("Refreshing all data sources", timeout=2)
 
     def action_chart_next(self) -> None:
-        view = self._resources_view()
+        tab = self._resources()
+        view = tab.host_view() if tab else None
         if view is None:
             return
         label = view.next_chart()
@@ -251,7 +345,7 @@ class StacktopApp(App[int]):
     async def _run_action(self, spec: ActionSpec) -> None:
         target = self._target_for(spec)
         if target is None:
-            reason = self.gate.refusal(spec) or f"{spec.title}: select a row first"
+            reason = self.gate.refusal(spec) or f"{spec.title}: {self._where_to_select(spec)}"
             self.notify(reason, severity="warning")
             return
         result = await self.gate.execute(spec, target, self._confirm)
@@ -261,9 +355,18 @@ class StacktopApp(App[int]):
         self.notify(result.message, severity=severity)  # type: ignore[arg-type]
 
     def _target_for(self, spec: ActionSpec) -> ActionTarget | None:
-        tab = ACTION_TABS.get(spec.id)
-        views = self.query(TAB_VIEWS[tab]) if tab else None
-        return views.first().target_for(spec.id) if views else None
+        """The selected row of the view that declares the action, if it is the one shown."""
+        tab = self._resources()
+        if tab is None or self._active_tab() != "resources":
+            return None
+        return tab.target_for(spec.id)
+
+    def _where_to_select(self, spec: ActionSpec) -> str:
+        scope = self._scopes.get(f"run_action({spec.id!r})", "global")
+        view = next((v for v in self.views if v.scope == scope), None)
+        if view is None or scope in self.active_scopes():
+            return "select a row first"
+        return f"select one in the {view.title} view first (key {view.key})"
 
     async def _confirm(self, request: ConfirmRequest) -> bool | str | None:
         answered: asyncio.Future[bool | str | None] = asyncio.get_running_loop().create_future()
@@ -277,6 +380,10 @@ class StacktopApp(App[int]):
         for tab_id, key, title in TABS:
             yield SystemCommand(f"Go to {title}", f"Show the {title} tab (key {key})",
                                 lambda t=tab_id: self.action_show_tab(t))
+        if len(self.views) > 1:
+            for view in self.views:
+                yield SystemCommand(f"Resources: {view.noun}", f"Show the {view.title} view (key {view.key})",
+                                    lambda v=view.id: self.action_show_view(v))
         yield SystemCommand("Refresh now", "Poll every data source now (key r)", self.action_refresh)
         yield SystemCommand("Help", "Every key binding (key ?)", self.action_help)
         for spec in self.action_specs.values():

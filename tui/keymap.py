@@ -3,7 +3,7 @@ command palette are all derived from it, so they cannot disagree."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from textual.binding import Binding
@@ -19,10 +19,50 @@ TABS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+
+@dataclass(frozen=True)
+class ViewInfo:
+    """A view inside the Resources tab: its key, its name in the view bar and
+    the palette, and the provider whose presence makes it exist."""
+
+    id: str
+    key: str
+    title: str
+    noun: str
+    provider: str
+    group: str = ""
+    """A scope shared by sibling views (e.g. "resources.aws") for keys they all have."""
+
+    @property
+    def scope(self) -> str:
+        return f"resources.{self.id}"
+
+
+RESOURCE_VIEWS: tuple[ViewInfo, ...] = (
+    ViewInfo("host", "h", "Host", "host processes", "host"),
+    ViewInfo("ec2", "e", "EC2", "EC2 instances", "aws.ec2", "resources.aws"),
+    ViewInfo("ebs", "v", "EBS", "EBS volumes", "aws.ebs", "resources.aws"),
+    ViewInfo("rds", "d", "RDS", "RDS databases", "aws.rds", "resources.aws"),
+    ViewInfo("s3", "b", "S3", "S3 buckets", "aws.s3", "resources.aws"),
+    ViewInfo("lambda", "f", "Lambda", "Lambda functions", "aws.lambda", "resources.aws"),
+    ViewInfo("elb", "l", "ELB", "load balancers", "aws.elb", "resources.aws"),
+)
+
+
+def available_views(providers: Iterable[str]) -> tuple[ViewInfo, ...]:
+    """The views this profile has: one per configured provider, in bar order."""
+    present = set(providers)
+    return tuple(v for v in RESOURCE_VIEWS if v.provider in present)
+
+
 @dataclass(frozen=True)
 class KeySpec:
     """One key: a stable id (users remap by id), the key, the Textual action,
-    a description, where it works, and whether it changes anything."""
+    a description, where it works, and whether it changes anything.
+
+    `scope` is "global", a tab id ("resources"), a view inside a tab
+    ("resources.ec2") or a group of views ("resources.aws"): the key works
+    when its scope is one of the places the operator is in now."""
 
     id: str
     key: str
@@ -31,6 +71,8 @@ class KeySpec:
     scope: str = "global"
     show: bool = True
     mutating: bool = False
+    label: str = ""
+    """The footer's word for it when the description is too long for 80 columns."""
 
 
 def global_keys() -> list[KeySpec]:
@@ -44,16 +86,44 @@ def global_keys() -> list[KeySpec]:
         KeySpec("app.refresh", "r", "refresh", "Refresh"),
         KeySpec("app.palette", "ctrl+p", "command_palette", "Palette", show=False),
         KeySpec("app.quit", "q", "quit", "Quit"),
-        KeySpec("resources.chart", "c", "chart_next", "Chart", scope="resources"),
+        KeySpec("resources.chart", "c", "chart_next", "Chart", scope="resources.host"),
     ]
     return keys
 
 
-def action_keys(specs: Iterable[ActionSpec], scope: dict[str, str]) -> list[KeySpec]:
-    """Keys for provider actions; `scope` maps an action id to the tab it works on."""
+def view_keys(views: Sequence[ViewInfo]) -> list[KeySpec]:
+    """Keys that pick a view of the Resources tab. With a single view there is
+    nothing to pick, so none are bound (the host-only screen stays as it was)."""
+    if len(views) < 2:
+        return []
+    keys = [
+        KeySpec(f"view.{v.id}", v.key, f"show_view('{v.id}')", f"{v.title} view", scope="resources",
+                show=False)
+        for v in views
+    ]
+    keys += [
+        KeySpec("view.next", "right_square_bracket", "cycle_view(1)", "Next view", scope="resources",
+                show=False),
+        KeySpec("view.previous", "left_square_bracket", "cycle_view(-1)", "Previous view",
+                scope="resources", show=False),
+    ]
+    return keys
+
+
+def detail_keys(views: Sequence[ViewInfo]) -> list[KeySpec]:
+    """`i` toggles the AWS views' detail pane. Registered after the action keys:
+    on 80 columns the footer runs out, and acting matters more than this hint."""
+    if not any(v.group == "resources.aws" for v in views):
+        return []
+    return [KeySpec("view.details", "i", "toggle_details", "Toggle the detail pane", scope="resources.aws",
+                    label="Details")]
+
+
+def action_keys(specs: Iterable[ActionSpec], scope: Mapping[str, str]) -> list[KeySpec]:
+    """Keys for provider actions; `scope` maps an action id to the tab or view it works on."""
     return [
         KeySpec(s.id, s.key, f"run_action('{s.id}')", s.title, scope=scope.get(s.id, "global"),
-                mutating=True)
+                mutating=True, label=s.title.split()[0])
         for s in specs
     ]
 
@@ -62,13 +132,26 @@ def to_bindings(keys: Iterable[KeySpec], read_only: bool) -> list[Binding]:
     """In read-only mode mutating keys stay bound (so pressing one explains the
     refusal) but are hidden from the footer."""
     return [
-        Binding(k.key, k.action, k.description, show=k.show and not (read_only and k.mutating), id=k.id)
+        Binding(k.key, k.action, k.label or k.description, show=k.show and not (read_only and k.mutating),
+                id=k.id)
         for k in keys
     ]
 
 
 def display_key(key: str) -> str:
-    return {"question_mark": "?", "slash": "/", "pageup": "PgUp", "pagedown": "PgDn"}.get(key, key)
+    return {"question_mark": "?", "slash": "/", "pageup": "PgUp", "pagedown": "PgDn",
+            "left_square_bracket": "[", "right_square_bracket": "]"}.get(key, key)
+
+
+def scope_label(scope: str, views: Sequence[ViewInfo] = RESOURCE_VIEWS) -> str:
+    """Where a key works, short enough for the help's Where column: "EC2 view".
+    With one view the tab has no view bar: its keys are simply the tab's."""
+    if scope == "resources.aws":
+        return "AWS views"
+    for view in views:
+        if scope == view.scope:
+            return f"{view.title} view" if len(views) > 1 else "resources"
+    return scope
 
 
 def widget_key_rows(bindings: Iterable[Binding], scope: str) -> list[tuple[str, str, str]]:
@@ -80,11 +163,13 @@ def widget_key_rows(bindings: Iterable[Binding], scope: str) -> list[tuple[str, 
     return rows
 
 
-def help_rows(keys: Iterable[KeySpec], read_only: bool) -> list[tuple[str, str, str]]:
+def help_rows(
+    keys: Iterable[KeySpec], read_only: bool, views: Sequence[ViewInfo] = RESOURCE_VIEWS
+) -> list[tuple[str, str, str]]:
     rows = []
     for k in keys:
         what = k.description
         if k.mutating and read_only:
             what += " (refused: read-only)"
-        rows.append((display_key(k.key), what, k.scope))
+        rows.append((display_key(k.key), what, scope_label(k.scope, views)))
     return rows

@@ -1,5 +1,5 @@
-"""The Resources tab: the host's headline sparklines, a chart of one metric
-over time, and the process table (with the terminate action)."""
+"""The Host view of the Resources tab: the host's headline sparklines, a chart
+of one metric over time, and the process table (with the terminate action)."""
 
 from __future__ import annotations
 
@@ -91,15 +91,18 @@ def summary_line(snap: HostSnapshot) -> str:
     )
 
 
-class ResourcesView(Vertical):
+class HostView(Vertical):
     DEFAULT_CSS = """
-    ResourcesView #host-summary { height: 1; padding: 0 1; color: $text-muted; }
-    ResourcesView #sparks { height: 3; }
-    ResourcesView MetricSpark { width: 1fr; margin: 0 1; }
-    ResourcesView #chart { height: 1fr; min-height: 5; }
-    ResourcesView #plot { height: 1fr; }
-    ResourcesView #processes { height: 2fr; min-height: 5; }
+    HostView #host-summary { height: 1; padding: 0 1; color: $text-muted; }
+    HostView #sparks { height: 3; }
+    HostView MetricSpark { width: 1fr; margin: 0 1; }
+    HostView #chart { height: 1fr; min-height: 5; }
+    HostView #plot { height: 1fr; }
+    HostView #processes { height: 2fr; min-height: 5; }
     """
+
+    VIEW_ID = "host"
+    PROVIDER = PROVIDER
 
     def __init__(self, store: Store, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -182,7 +185,7 @@ class ResourcesView(Vertical):
         self.call_after_refresh(self._draw_chart)
 
     ACTION_IDS = ("host.terminate",)
-    """Actions whose target is chosen on this tab (the process under the cursor)."""
+    """Actions whose target is chosen in this view (the process under the cursor)."""
 
     def target_for(self, action_id: str) -> ActionTarget | None:
         """What `action_id` would act on now; None when nothing is selected."""

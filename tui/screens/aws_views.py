@@ -293,22 +293,23 @@ RDS_COLUMNS = (
     Column("account", "Account", min_width=7, hotkey="A"),
     Column("region", "Region", width=9, hotkey="R"),
     Column("id", "ID", min_width=12, flex=2, hotkey="I"),
-    Column("engine", "Engine", min_width=12, flex=1, hotkey="G"),
+    Column("engine", "Engine", width=14, hotkey="G"),
     Column("class", "Class", width=13, hotkey="L"),
     Column("status", "Status", width=10, kind="status", hotkey="T"),
     Column("multi_az", "MAZ", width=3),
     Column("storage", "GiB", width=5, kind="number"),
     Column("free", "Free", width=9, kind="bytes", hotkey="F"),
     Column("connections", "Conns", width=5, kind="number", hotkey="C"),
-    Column("replication", "Replication", min_width=12, flex=2),
+    Column("replication", "Replication", min_width=12, flex=3),
 )
 
 
 def replication_text(r: RdsInstance) -> str:
+    """`replica of orders-db`, or the replicas of a primary: `→ orders-db-replica-1`."""
     if r.replica_of:
         return f"replica of {r.replica_of}"
     if r.replicas:
-        return f"{len(r.replicas)} replica{'s' if len(r.replicas) > 1 else ''}: {', '.join(r.replicas)}"
+        return "→ " + ", ".join(r.replicas)
     return ""
 
 
@@ -364,9 +365,9 @@ RDS = ServiceView(
 # -- S3 --------------------------------------------------------------------------
 
 S3_COLUMNS = (
-    Column("account", "Account", min_width=7, hotkey="A"),
+    Column("account", "Account", min_width=7, flex=2, hotkey="A"),
     Column("region", "Region", width=14, hotkey="R"),
-    Column("name", "Name", min_width=16, flex=3, hotkey="N"),
+    Column("name", "Name", min_width=16, flex=10, hotkey="N"),
     Column("created", "Created", width=7, kind="age", hotkey="C"),
     Column("size", "Size", width=9, kind="bytes", hotkey="Z"),
     Column("objects", "Objects", width=8, kind="number", hotkey="O"),
@@ -390,14 +391,15 @@ def s3_detail(b: S3Bucket, now: float) -> tuple[str, list[Field]]:
 S3 = ServiceView(
     "s3", "S3 buckets", S3_COLUMNS, s3_row, s3_detail,
     fleet=(FleetSpark("buckets", "Buckets"), FleetSpark("size_bytes", "Stored", "bytes")),
+    drop_order=("objects", "created"),
 )
 
 # -- Lambda ----------------------------------------------------------------------
 
 LAMBDA_COLUMNS = (
-    Column("account", "Account", min_width=7, hotkey="A"),
+    Column("account", "Account", min_width=7, flex=2, hotkey="A"),
     Column("region", "Region", width=9, hotkey="R"),
-    Column("name", "Name", min_width=16, flex=3, hotkey="N"),
+    Column("name", "Name", min_width=16, flex=10, hotkey="N"),
     Column("runtime", "Runtime", width=12, hotkey="U"),
     Column("memory", "MB", width=5, kind="number", hotkey="M"),
     Column("timeout", "Timeout", width=7, kind="duration", hotkey="T"),
@@ -422,6 +424,7 @@ def lambda_detail(f: LambdaFunction, now: float) -> tuple[str, list[Field]]:
 LAMBDA = ServiceView(
     "lambda", "Lambda functions", LAMBDA_COLUMNS, lambda_row, lambda_detail,
     fleet=(FleetSpark("functions", "Functions"),),
+    drop_order=("modified", "timeout"),
 )
 
 # -- ELB -------------------------------------------------------------------------

@@ -608,7 +608,7 @@ class FaultProxy:
             self._record(service, region, operation, access_key, handler, split.path, arrived, status, True)
             handler.send_full(status, list(headers.items()), payload)
             return
-        status, resp_headers, payload = self._forward(handler, body)
+        status, resp_headers, payload = self._forward(handler, body, service)
         self._record(service, region, operation, access_key, handler, split.path, arrived, status, False)
         handler.send_full(status, resp_headers, payload)
 
@@ -637,7 +637,8 @@ class FaultProxy:
             return path.rsplit("/", 1)[-1]
         return rest_operation(service, handler.command, path, query, handler.headers.keys())
 
-    def _forward(self, handler: _ProxyHandler, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _forward(self, handler: _ProxyHandler, body: bytes,
+                 service: str) -> tuple[int, list[tuple[str, str]], bytes]:
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
         if body or handler.command in ("POST", "PUT", "PATCH"):
             headers["Content-Length"] = str(len(body))
@@ -647,8 +648,10 @@ class FaultProxy:
             resp = conn.getresponse()
             payload = resp.read()
             return resp.status, resp.getheaders(), payload
-        except OSError as exc:
-            return 502, [("Content-Type", "text/plain")], f"fault proxy: upstream failed: {exc}".encode()
+        except OSError as exc:  # upstream down: a 502 botocore can parse (ClientError "BadGateway")
+            status, headers, payload = error_response(service, 502, "BadGateway",
+                                                      f"fault proxy: upstream failed: {exc}")
+            return status, list(headers.items()), payload
         finally:
             conn.close()
 

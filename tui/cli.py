@@ -156,6 +156,9 @@ def run_check(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from tui.demo.harness import DemoHarness, default_backends
 
+    if args.demo:
+        # Seeding the demo estate takes a few seconds before the screen appears: say so.
+        print("stacktop: starting the demo backends (moto with a seeded AWS estate)…", file=sys.stderr)
     return DemoHarness(default_backends() if args.demo else [])
 
 

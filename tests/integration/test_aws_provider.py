@@ -476,3 +476,21 @@ def put_metric(url: str, namespace: str, metric: str, dimension: tuple[str, str]
         for i, value in enumerate(values)
     ])
 
+
+
+async def test_assumed_role_credentials_are_reused_across_polls_and_services(
+    fault_proxy: FaultProxy, moto_url: str,
+) -> None:
+    run_instances(moto_url, 1, name="staging-app", creds=assumed_credentials(moto_url, ROLE))
+    fault_proxy.clear()
+    staging = AccountClients(account(fault_proxy.url, "staging", role_arn=ROLE, external_id="ext-123"),
+                             read_only=True, max_attempts=1)
+    ec2 = AwsServiceProvider("ec2", [staging], interval=30, timeout=60,
+                             metrics=AwsMetricSettings(enabled=False))
+    ebs = AwsServiceProvider("ebs", [staging], interval=30, timeout=60)
+    for _ in range(3):
+        snap = await ec2.poll()
+        await ebs.poll()
+    assert [i.name for i in snap.items] == ["staging-app"]  # type: ignore[union-attr]
+    # One AssumeRole for the account; botocore renews it only near expiry.
+    assert fault_proxy.operations("sts") == ["AssumeRole"]

@@ -1,8 +1,9 @@
 """Starts the demo's embedded servers, points the settings at them, and stops
 them again, in reverse order, whatever happens in between.
 
-Each later provider adds one DemoBackend (moto seeded with a fleet, the test
-Kubernetes API, database simulators); the host needs none: it is real.
+Each provider with a remote API adds one DemoBackend: moto seeded with an AWS
+fleet today; the test Kubernetes API and database simulators later. The host
+needs none: it is real.
 """
 
 from __future__ import annotations
@@ -75,5 +76,7 @@ class DemoHarness:
 
 
 def default_backends() -> list[DemoBackend]:
-    """The backends `--demo` starts. The host provider is real, so none yet."""
-    return []
+    """The backends `--demo` starts; the host provider is real and needs none."""
+    from tui.demo.aws_fleet import MotoDemoBackend  # imports boto3 only when the demo runs
+
+    return [MotoDemoBackend()]

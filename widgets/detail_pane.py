@@ -55,7 +55,8 @@ class DetailPane(Vertical):
     DetailPane > #detail-title { height: 1; background: $panel; text-style: bold; padding: 0 1;
                                  text-wrap: nowrap; text-overflow: ellipsis; }
     DetailPane > Horizontal { height: 1fr; }
-    DetailPane #detail-fields { width: 3fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    DetailPane #detail-fields { width: 3fr; height: 1fr; padding: 0 1; text-wrap: nowrap;
+                                text-overflow: ellipsis; }
     DetailPane #detail-sparks { width: 2fr; layout: grid; grid-size: 2; grid-rows: 3;
                                 grid-gutter: 0 1; padding: 0 1 0 0; }
     DetailPane MetricSpark { height: 3; }

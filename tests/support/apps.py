@@ -152,8 +152,8 @@ def recorded_ec2(i: int, now: float) -> tuple[Ec2Instance, ...]:
         if cpu is not None:
             metrics = {
                 "cpu": window("cpu", "percent", [*_wave(cpu, i)[:-1], cpu], now),
-                "net_in": window("net_in", "bytes", [v * 2**20 for v in _wave(40, i)], now),
-                "net_out": window("net_out", "bytes", [v * 2**19 for v in _wave(30, i)], now),
+                "net_in": window("net_in", "rate", [v * 2**14 for v in _wave(40, i)], now),
+                "net_out": window("net_out", "rate", [v * 2**13 for v in _wave(30, i)], now),
             }
         return Ec2Instance(
             account=account, region=region, id=iid, name=name, type=itype, state=state,

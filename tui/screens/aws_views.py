@@ -29,20 +29,22 @@ from providers.aws.records import (
 from providers.aws.snapshot import AwsSnapshot
 from providers.base import ActionTarget, Snapshot
 from widgets.detail_pane import Field, SparkSpec
-from widgets.formatting import human_age, human_bytes, human_duration, human_number, percent
+from widgets.formatting import human_age, human_bytes, human_duration, human_number, human_rate, percent
 from widgets.resource_table import Column
 
 # -- shared helpers -------------------------------------------------------------
 
 
 def format_unit(value: float | None, unit: str) -> str:
-    """A metric's value in its unit: 41.5%, 1.2 GB, 12, 3.4s, 250 GiB."""
+    """A metric's value in its unit: 41.5%, 1.2 GB, 3.0 MB/s, 12, 3.4s, 250 GiB."""
     if value is None:
         return "—"
     if unit == "percent":
         return percent(value)
     if unit == "bytes":
         return human_bytes(value)
+    if unit == "rate":
+        return human_rate(value)
     if unit == "seconds":
         return f"{value:.1f}s" if value < 60 else human_duration(value)
     if unit == "gib":
@@ -122,6 +124,17 @@ class FleetSpark:
     warn: float | None = None
     critical: float | None = None
     maximum: float | None = None
+    window: str = ""
+    """The records' metric window this figure adds up: when one is present its
+    unit wins (the provider says whether net_in is bytes per period or per second)."""
+
+    def unit_for(self, records: Sequence[Any]) -> str:
+        if self.window:
+            for record in records:
+                found = getattr(record, "metrics", {}).get(self.window)
+                if found is not None:
+                    return str(found.unit)
+        return self.unit
 
 
 @dataclass(frozen=True)
@@ -233,8 +246,8 @@ EC2 = ServiceView(
     fleet=(
         FleetSpark("running", "Running"),
         FleetSpark("cpu.avg", "Avg CPU", "percent", warn=70, critical=90, maximum=100),
-        FleetSpark("net.in_bytes", "Net in", "bytes"),
-        FleetSpark("net.out_bytes", "Net out", "bytes"),
+        FleetSpark("net.in_bytes", "Net in", "bytes", window="net_in"),
+        FleetSpark("net.out_bytes", "Net out", "bytes", window="net_out"),
     ),
     sparks=(CPU_SPARK, SparkSpec("net_in", "Net in"), SparkSpec("net_out", "Net out")),
     drop_order=("launched", "public_ip", "private_ip", "az", "type"),
@@ -283,7 +296,7 @@ EBS = ServiceView(
         FleetSpark("size_gib", "Provisioned", "gib"),
         FleetSpark("unattached", "Unattached", warn=1),
     ),
-    sort_key="name",
+    sort_key="state",  # unattached ("available") first: they cost money for nothing
     drop_order=("device", "created", "iops", "encrypted", "type", "name"),
 )
 

@@ -443,3 +443,32 @@ async def test_fleet_sparklines_follow_the_store_series(tmp_path: Path) -> None:
         assert cpu.value_text.endswith("%")
         await pilot.press("f")
         assert app.query_one("#lambda-fleet-0", MetricSpark).value_text == "3"
+
+
+async def test_a_narrower_terminal_keeps_sort_filter_and_selection(tmp_path: Path) -> None:
+    app = aws_app(tmp_path)
+    async with app.run_test(size=TALL) as pilot:
+        await poll_all(pilot)
+        await pilot.press("e", "C")
+        await filter_to(pilot, "web")
+        await pilot.press("down")
+        before = ec2_table(app)
+        assert "public_ip" in [c.key for c in before.columns]
+        selected = before.selected_key()
+        await pilot.resize_terminal(*SHORT)
+        await pilot.pause()
+        after = ec2_table(app)
+        assert after is not before and "public_ip" not in [c.key for c in after.columns]
+        assert (after.sort_key, after.sort_reverse, after.filter_text) == ("cpu", True, "web")
+        assert after.selected_key() == selected and after.has_focus
+        assert not aws_view(app, "ec2").details_shown  # 24 rows: the pane gives way
+
+
+async def test_clicking_a_view_name_shows_it(tmp_path: Path) -> None:
+    app = aws_app(tmp_path)
+    async with app.run_test(size=TALL) as pilot:
+        await poll_all(pilot)
+        x = bar_text(app).index("RDS") + 1  # +1: the bar's left padding
+        await pilot.click(ViewBar, offset=(x, 0))
+        await pilot.pause()
+        assert resources(app).active_id == "rds"

@@ -97,7 +97,7 @@ def view_keys(views: Sequence[ViewInfo]) -> list[KeySpec]:
     if len(views) < 2:
         return []
     keys = [
-        KeySpec(f"view.{v.id}", v.key, f"show_view('{v.id}')", f"{v.title} view", scope="resources",
+        KeySpec(f"view.{v.id}", v.key, f"show_view('{v.id}')", f"Show {v.noun}", scope="resources",
                 show=False)
         for v in views
     ]

@@ -129,7 +129,7 @@ async def test_keys_pick_views_and_brackets_cycle(tmp_path: Path) -> None:
         assert tab.active_id == "ec2"
         await pilot.press("left_square_bracket", "left_square_bracket")
         assert tab.active_id == "elb"
-        assert ("e", "EC2 view", "resources") in [(k.key, k.description, k.scope) for k in app.keys]
+        assert ("e", "Show EC2 instances", "resources") in [(k.key, k.description, k.scope) for k in app.keys]
 
 
 async def test_view_keys_work_on_the_resources_tab_only(tmp_path: Path) -> None:

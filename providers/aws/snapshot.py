@@ -58,8 +58,8 @@ def fleet_metrics(service: str, items: tuple[AwsRecord, ...]) -> dict[str, float
             "running": len(running),
             "stopped": sum(1 for i in ec2 if i.state == "stopped"),
             "cpu.avg": _mean_last(running, "cpu"),
-            "net.in_bytes": _sum_last(running, "net_in"),
-            "net.out_bytes": _sum_last(running, "net_out"),
+            "net.in_bytes_per_s": _sum_last(running, "net_in"),
+            "net.out_bytes_per_s": _sum_last(running, "net_out"),
         }
     elif service == "ebs":
         ebs = [i for i in items if isinstance(i, EbsVolume)]

@@ -160,11 +160,10 @@ class AwsView(Vertical):
         line = self.query_one(".partitions", Static)
         line.update(text, layout=False)
         line.set_class(problem, "-problem")
-        items = snap.items if snap is not None else ()
         for i, f in enumerate(self.spec.fleet):
             series = self.store.series(f"{self.spec.provider}.{f.series}")
             self.query_one(f"#{self.view_id}-fleet-{i}", MetricSpark).show(
-                series.values(), format_unit(series.last(), f.unit_for(items)))
+                series.values(), format_unit(series.last(), f.unit))
         table = self.table
         why = empty_text(self.spec, snap, poll_error)
         if why != table.empty_text:

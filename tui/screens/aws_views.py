@@ -124,17 +124,6 @@ class FleetSpark:
     warn: float | None = None
     critical: float | None = None
     maximum: float | None = None
-    window: str = ""
-    """The records' metric window this figure adds up: when one is present its
-    unit wins (the provider says whether net_in is bytes per period or per second)."""
-
-    def unit_for(self, records: Sequence[Any]) -> str:
-        if self.window:
-            for record in records:
-                found = getattr(record, "metrics", {}).get(self.window)
-                if found is not None:
-                    return str(found.unit)
-        return self.unit
 
 
 @dataclass(frozen=True)
@@ -246,8 +235,8 @@ EC2 = ServiceView(
     fleet=(
         FleetSpark("running", "Running"),
         FleetSpark("cpu.avg", "Avg CPU", "percent", warn=70, critical=90, maximum=100),
-        FleetSpark("net.in_bytes", "Net in", "bytes", window="net_in"),
-        FleetSpark("net.out_bytes", "Net out", "bytes", window="net_out"),
+        FleetSpark("net.in_bytes_per_s", "Net in", "rate"),
+        FleetSpark("net.out_bytes_per_s", "Net out", "rate"),
     ),
     sparks=(CPU_SPARK, SparkSpec("net_in", "Net in"), SparkSpec("net_out", "Net out")),
     drop_order=("launched", "public_ip", "private_ip", "az", "type"),

@@ -24,7 +24,7 @@ class FilterInput(Input):
 
 class FilterBar(Horizontal):
     DEFAULT_CSS = """
-    FilterBar { dock: bottom; height: 1; display: none; background: $boost; }
+    FilterBar { height: 1; display: none; background: $boost; }
     FilterBar.-open { display: block; }
     FilterBar Static { width: 1; }
     FilterBar FilterInput { width: 1fr; height: 1; border: none; padding: 0; }

@@ -3,7 +3,9 @@ and a clean exit with nothing but the UI ever written to the terminal."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +31,8 @@ def env_for(tmp_path: Path) -> dict[str, str]:
 
 def test_watch_demo_shows_live_host_and_refuses_actions(tmux: Tmux, tmp_path: Path) -> None:
     tmux.start(f"{stacktop_command()} watch --demo", env_for(tmp_path))
-    screen = tmux.wait_for("READ-ONLY", "host ● ok", "PID", "CPU")
+    # The demo seeds its AWS estate in moto before the first frame (~6 s here).
+    screen = tmux.wait_for("READ-ONLY", "host ● ok", "PID", "CPU", timeout=90)
     assert "Terminate" not in screen  # action keys hidden from the footer
     for tab, words in [("2", "HA"), ("3", "Backups"), ("4", "Alerts"), ("5", "Costs")]:
         tmux.keys(tab)
@@ -43,6 +46,36 @@ def test_watch_demo_shows_live_host_and_refuses_actions(tmux: Tmux, tmp_path: Pa
     assert "Traceback" not in final
     audit = (tmp_path / "state" / "stacktop" / "audit.jsonl").read_text().splitlines()
     assert len(audit) == 1 and '"result": "refused"' in audit[0]
+
+
+def test_demo_stops_an_ec2_instance_in_moto_after_the_name_is_typed(tmp_path: Path) -> None:
+    term = Tmux(120, 40)
+    try:
+        term.start(f"{stacktop_command()} --demo", env_for(tmp_path))
+        term.wait_for("PID", timeout=90)
+        term.wait_for("aws ● ok", timeout=60)
+        term.keys("e")
+        term.wait_for("EC2 60", "api-01", "2 accounts · 2 regions ok")
+        term.keys("/")
+        term.wait_for("Esc clears")
+        term.keys("web-03")
+        term.keys("Enter")
+        screen = term.wait_for("2 of 60 rows", "web-03 · i-")  # one per prod region; the cursor on one
+        where = re.search(r"web-03 · (i-[0-9a-f]+) · prod/([a-z0-9-]+) · running", screen)
+        assert where, screen
+        term.keys("x")
+        term.wait_for("'web-03' to confirm", "Stop instance")
+        term.keys("web-03")
+        term.keys("Enter")
+        term.wait_for("Stopping i-")  # the toast
+        term.wait_for(f"{where[1]} · prod/{where[2]} · stopped", timeout=30)  # re-polled
+        term.keys("q")
+        term.wait_for("EXIT=0")
+    finally:
+        term.kill()
+    [record] = [json.loads(line) for line in
+                (tmp_path / "state" / "stacktop" / "audit.jsonl").read_text().splitlines()]
+    assert (record["action"], record["result"], record["target"]["name"]) == ("aws.ec2.stop", "ok", "web-03")
 
 
 def test_console_exits_cleanly_on_a_config_error(tmux: Tmux, tmp_path: Path) -> None:

@@ -35,8 +35,11 @@ class Tmux:
 
     def start(self, command: str, env: dict[str, str]) -> None:
         exports = " ".join(f"{k}={v}" for k, v in env.items())
+        # pytest's process carries COLUMNS=80/LINES=24 (set by a plugin); the tmux server
+        # inherits them, and they would override the pane's real size.
         self._run("new-session", "-d", "-s", "t", "-x", str(self.width), "-y", str(self.height),
-                  f"env {exports} TERM=tmux-256color {command}; echo EXIT=$?; sleep 30")
+                  f"env -u COLUMNS -u LINES {exports} TERM=tmux-256color {command}; "
+                  "echo EXIT=$?; sleep 30")
 
     def screen(self) -> str:
         return self._run("capture-pane", "-p", "-J", "-t", "t")

@@ -226,3 +226,20 @@ async def test_c_charts_the_next_metric(tmp_path: Path) -> None:
         await pilot.press("c")
         assert not small.query_one("#chart").display
         assert any("32+ rows" in n.message for n in small._notifications)
+
+
+async def test_the_open_filter_bar_is_not_hidden_under_the_footer(tmp_path: Path) -> None:
+    from textual.widgets import Footer
+
+    from tests.support.apps import RecordedHostProvider, recorded_aws_providers
+
+    app = build_app(tmp_path, providers=[RecordedHostProvider(), *recorded_aws_providers()])
+    async with app.run_test(size=(120, 40)) as pilot:
+        for view in ("h", "e"):
+            await pilot.press(view)
+            await pilot.press("slash", *"web")
+            await pilot.pause()
+            bar, footer = app.query_one(FilterBar), app.query_one(Footer)
+            assert bar.display and bar.region.height == 1
+            assert not bar.region.overlaps(footer.region), (bar.region, footer.region)
+            await pilot.press("escape")

@@ -3,6 +3,8 @@ fleet figures (running instances, average CPU…) the store keeps as series."""
 
 from __future__ import annotations
 
+import functools
+import math
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -35,6 +37,46 @@ class AwsSnapshot(Snapshot):
 
     def metrics(self) -> Mapping[str, float]:
         return fleet_metrics(self.service, self.items)
+
+    def fleet_history(self, key: str) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+        """CloudWatch's own history of a fleet figure (e.g. "cpu.avg"), bucket by bucket,
+        so a summary sparkline is full as soon as the view opens instead of growing one
+        point per poll. None for figures CloudWatch has no history of (counts)."""
+        cache = self._history_cache
+        if key not in cache:
+            rule = FLEET_HISTORY.get(self.service, {}).get(key)
+            cache[key] = _aggregate(self.items, *rule) if rule else None
+        return cache[key]
+
+    @functools.cached_property
+    def _history_cache(self) -> dict[str, tuple[tuple[float, ...], tuple[float, ...]] | None]:
+        return {}
+
+
+# fleet figure -> (the records' metric window, how windows combine at each timestamp)
+FLEET_HISTORY: dict[str, dict[str, tuple[str, str]]] = {
+    "ec2": {"cpu.avg": ("cpu", "mean"), "net.in_bytes_per_s": ("net_in", "sum"),
+            "net.out_bytes_per_s": ("net_out", "sum")},
+    "rds": {"cpu.avg": ("cpu", "mean"), "connections": ("connections", "sum"),
+            "replica_lag.max": ("replica_lag", "max")},
+    "elb": {"requests": ("requests", "sum"), "errors_5xx": ("errors_5xx", "sum")},
+}
+_COMBINE = {"mean": statistics.fmean, "sum": math.fsum, "max": max}
+
+
+def _aggregate(items: Iterable[object], window: str, how: str
+               ) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    buckets: dict[float, list[float]] = {}
+    for item in items:
+        found = getattr(item, "metrics", {}).get(window)
+        if found is None:
+            continue
+        for when, value in zip(found.times, found.values, strict=True):
+            buckets.setdefault(when, []).append(value)
+    if not buckets:
+        return None
+    times = tuple(sorted(buckets))
+    return times, tuple(_COMBINE[how](buckets[t]) for t in times)
 
 
 def _mean_last(items: Iterable[object], metric: str) -> float | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from textual.command import CommandList, CommandPalette
 from textual.widgets import TabbedContent
 
@@ -431,15 +432,24 @@ async def test_status_line_shows_aws_as_one_entry_with_its_worst_health(tmp_path
         assert "f Lambda …✖" in bar_text(down)
 
 
-async def test_fleet_sparklines_follow_the_store_series(tmp_path: Path) -> None:
+async def test_fleet_sparklines_show_cloudwatch_history_else_the_store_series(tmp_path: Path) -> None:
     app = aws_app(tmp_path)
     async with app.run_test(size=TALL) as pilot:
         await poll_all(pilot, times=3)
         await pilot.press("e")
         running = app.query_one("#ec2-fleet-0", MetricSpark)
         cpu = app.query_one("#ec2-fleet-1", MetricSpark)
+        # A count has no CloudWatch history: one point per poll from the store.
         assert running.label == "Running" and running.values == (6.0, 6.0, 6.0)
-        assert cpu.values == tuple(app.store.series("aws.ec2.cpu.avg").values())
+        # Average CPU: the instances' own CloudWatch windows, averaged bucket by bucket,
+        # so the sparkline is full at once (more points than polls so far).
+        by_time: dict[float, list[float]] = {}
+        for record in app.store.latest("aws.ec2").snapshot.items:  # type: ignore[union-attr]
+            window = record.metrics.get("cpu")
+            for when, value in zip(window.times, window.values, strict=True) if window else ():
+                by_time.setdefault(when, []).append(value)
+        expected = tuple(sum(v) / len(v) for _, v in sorted(by_time.items()))
+        assert len(expected) > 3 and cpu.values == pytest.approx(expected)
         assert cpu.value_text.endswith("%")
         await pilot.press("f")
         assert app.query_one("#lambda-fleet-0", MetricSpark).value_text == "3"

@@ -161,9 +161,15 @@ class AwsView(Vertical):
         line.update(text, layout=False)
         line.set_class(problem, "-problem")
         for i, f in enumerate(self.spec.fleet):
-            series = self.store.series(f"{self.spec.provider}.{f.series}")
+            # CloudWatch's history when it has one (full at once), else what the store
+            # has seen poll by poll (counts, such as running instances).
+            history = snap.fleet_history(f.series) if snap is not None else None
+            if history is not None and len(history[1]) >= 2:
+                values = list(history[1])
+            else:
+                values = self.store.series(f"{self.spec.provider}.{f.series}").values()
             self.query_one(f"#{self.view_id}-fleet-{i}", MetricSpark).show(
-                series.values(), format_unit(series.last(), f.unit))
+                values, format_unit(values[-1] if values else None, f.unit))
         table = self.table
         why = empty_text(self.spec, snap, poll_error)
         if why != table.empty_text:

@@ -79,14 +79,19 @@ def _aggregate(items: Iterable[object], window: str, how: str
     return times, tuple(_COMBINE[how](buckets[t]) for t in times)
 
 
+def _last_values(items: Iterable[object], metric: str) -> list[float]:
+    """The newest CloudWatch value of `metric` of each item that has one."""
+    return [v for i in items if (w := getattr(i, "metrics", {}).get(metric)) and (v := w.last()) is not None]
+
+
 def _mean_last(items: Iterable[object], metric: str) -> float | None:
-    values = [w.last() for i in items if (w := getattr(i, "metrics", {}).get(metric)) and w.values]
-    return statistics.fmean(v for v in values if v is not None) if values else None
+    values = _last_values(items, metric)
+    return statistics.fmean(values) if values else None
 
 
 def _sum_last(items: Iterable[object], metric: str) -> float | None:
-    values = [w.last() for i in items if (w := getattr(i, "metrics", {}).get(metric)) and w.values]
-    return sum(v for v in values if v is not None) if values else None
+    values = _last_values(items, metric)
+    return math.fsum(values) if values else None
 
 
 def fleet_metrics(service: str, items: tuple[AwsRecord, ...]) -> dict[str, float]:
@@ -116,9 +121,7 @@ def fleet_metrics(service: str, items: tuple[AwsRecord, ...]) -> dict[str, float
             "instances": len(rds),
             "cpu.avg": _mean_last(rds, "cpu"),
             "connections": _sum_last(rds, "connections"),
-            "replica_lag.max": max((w.last() or 0.0 for i in rds
-                                    if (w := i.metrics.get("replica_lag")) and w.values),
-                                   default=None),
+            "replica_lag.max": max(_last_values(rds, "replica_lag"), default=None),
         }
     elif service == "s3":
         s3 = [i for i in items if isinstance(i, S3Bucket)]

@@ -66,6 +66,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from urllib.request import Request, urlopen
 
+from tui.demo.aws_fleet import silence_werkzeug
+
 # Read by moto when an account's EC2 backend is first created; without it
 # describe_snapshots and describe_images return ~1,300 built-in entries.
 os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
@@ -94,16 +96,6 @@ def unused_local_url() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
-def _silence_werkzeug() -> None:
-    """moto's werkzeug server logs each request to stderr unless its logger has a handler."""
-    import logging
-
-    logger = logging.getLogger("werkzeug")
-    logger.setLevel(logging.WARNING)
-    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
-        logger.addHandler(logging.NullHandler())
-
-
 class MotoServer:
     """ThreadedMotoServer on 127.0.0.1 and a kernel-chosen port.
 
@@ -115,7 +107,7 @@ class MotoServer:
     def __init__(self) -> None:
         from moto.server import ThreadedMotoServer
 
-        _silence_werkzeug()
+        silence_werkzeug()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()

@@ -711,7 +711,7 @@ def speed_up_moto_metric_queries() -> bool:
 
 # ------------------------------------------------------------------ the demo backend
 
-def _silence_werkzeug() -> None:
+def silence_werkzeug() -> None:
     """moto's werkzeug server prints every request to stderr, which would scribble over the TUI."""
     logger = logging.getLogger("werkzeug")
     logger.setLevel(logging.WARNING)
@@ -739,7 +739,7 @@ class MotoDemoBackend:
             from moto.server import ThreadedMotoServer
         except ImportError as exc:
             raise RuntimeError(f"moto is not installed ({exc}): pip install 'stacktop[demo]'") from None
-        _silence_werkzeug()
+        silence_werkzeug()
         speed_up_moto_metric_queries()
         try:
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

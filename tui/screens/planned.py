@@ -20,13 +20,14 @@ STATUS = (
 
 PLANNED: dict[str, PlannedTab] = {
     "resources": PlannedTab(
-        "Resources — no host or AWS provider is enabled",
+        "Resources — no data source is enabled",
         "Live CPU, memory, disk and network sparklines of this machine, a chart of any "
         "metric over time and the process table (sort, filter, terminate); EC2, EBS, RDS, "
-        "S3, Lambda and load balancers of every AWS account and region, with CloudWatch "
-        "sparklines and guarded start/stop/reboot. Later: Kubernetes workloads.",
-        "providers:\n  host:\n    enabled: true\n  aws:\n    accounts:\n      - name: prod\n"
-        "        profile: prod-readonly\n        regions: [us-east-1, eu-west-1]\n",
+        "S3, Lambda and load balancers of your AWS accounts with CloudWatch sparklines and "
+        "guarded start/stop/reboot. Later: Kubernetes workloads.",
+        "providers:\n  host:\n    enabled: true\n  aws:\n    accounts:\n"
+        "      - name: prod\n        profile: prod        # from ~/.aws/config\n"
+        "        regions: [eu-west-1]\n",
     ),
     "ha": PlannedTab(
         "HA — replicated databases",

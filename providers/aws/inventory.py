@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from providers.aws.page_memo import PageMemo
 from providers.aws.records import (
     EbsVolume,
     Ec2Instance,
@@ -67,12 +68,20 @@ def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterable[Any
         yield from page.get(key, ())
 
 
-def fetch_ec2(client: Any, account: str, region: str) -> list[Ec2Instance]:
-    return [
-        _ec2_instance(raw, account, region)
-        for reservation in _pages(client, "describe_instances", "Reservations")
-        for raw in reservation.get("Instances", ())
-    ]
+def _page_iter(client: Any, operation: str) -> Iterable[dict[str, Any]]:
+    config = {"PageSize": PAGE_SIZE[operation]} if operation in PAGE_SIZE else {}
+    return iter(client.get_paginator(operation).paginate(PaginationConfig=config))
+
+
+def fetch_ec2(client: Any, account: str, region: str, memo: PageMemo | None = None) -> list[Ec2Instance]:
+    def build(page: dict[str, Any]) -> list[Ec2Instance]:
+        return [_ec2_instance(raw, account, region)
+                for reservation in page.get("Reservations", ()) for raw in reservation.get("Instances", ())]
+
+    pages = _page_iter(client, "describe_instances")
+    if memo is None:
+        return [i for page in pages for i in build(page)]
+    return memo.records(("describe_instances", region), pages, build)
 
 
 def _ec2_instance(raw: Mapping[str, Any], account: str, region: str) -> Ec2Instance:
@@ -105,27 +114,34 @@ def _ec2_instance(raw: Mapping[str, Any], account: str, region: str) -> Ec2Insta
     )
 
 
-def fetch_ebs(client: Any, account: str, region: str) -> list[EbsVolume]:
-    out = []
-    for raw in _pages(client, "describe_volumes", "Volumes"):
-        tags = tags_of(raw.get("Tags"))
-        attached = raw.get("Attachments") or [{}]
-        out.append(EbsVolume(
-            account=account,
-            region=region,
-            id=raw["VolumeId"],
-            name=tag_value(tags, "Name"),
-            size_gib=int(raw.get("Size", 0)),
-            type=raw.get("VolumeType", ""),
-            iops=raw.get("Iops"),
-            state=raw.get("State", ""),
-            instance_id=attached[0].get("InstanceId", ""),
-            device=attached[0].get("Device", ""),
-            encrypted=bool(raw.get("Encrypted")),
-            created=epoch(raw.get("CreateTime")),
-            tags=tags,
-        ))
-    return out
+def fetch_ebs(client: Any, account: str, region: str, memo: PageMemo | None = None) -> list[EbsVolume]:
+    def build(page: dict[str, Any]) -> list[EbsVolume]:
+        return [_ebs_volume(raw, account, region) for raw in page.get("Volumes", ())]
+
+    pages = _page_iter(client, "describe_volumes")
+    if memo is None:
+        return [v for page in pages for v in build(page)]
+    return memo.records(("describe_volumes", region), pages, build)
+
+
+def _ebs_volume(raw: Mapping[str, Any], account: str, region: str) -> EbsVolume:
+    tags = tags_of(raw.get("Tags"))
+    attached = raw.get("Attachments") or [{}]
+    return EbsVolume(
+        account=account,
+        region=region,
+        id=raw["VolumeId"],
+        name=tag_value(tags, "Name"),
+        size_gib=int(raw.get("Size", 0)),
+        type=raw.get("VolumeType", ""),
+        iops=raw.get("Iops"),
+        state=raw.get("State", ""),
+        instance_id=attached[0].get("InstanceId", ""),
+        device=attached[0].get("Device", ""),
+        encrypted=bool(raw.get("Encrypted")),
+        created=epoch(raw.get("CreateTime")),
+        tags=tags,
+    )
 
 
 def fetch_rds(client: Any, account: str, region: str) -> list[RdsInstance]:

@@ -49,8 +49,6 @@ PARTITION_BACKOFF_CAP = 900.0
 # The AWS client behind each service (EBS volumes are an EC2 API).
 CLIENT_OF = {"ec2": "ec2", "ebs": "ec2", "rds": "rds", "s3": "s3", "lambda": "lambda", "elb": "elbv2"}
 FETCHERS: dict[str, Callable[[Any, str, str], list[Any]]] = {
-    "ec2": inventory.fetch_ec2,
-    "ebs": inventory.fetch_ebs,
     "rds": inventory.fetch_rds,
     "lambda": inventory.fetch_lambda,
     "elb": inventory.fetch_elb,
@@ -187,6 +185,10 @@ class AwsServiceProvider(Provider):
         client = account.client(CLIENT_OF[self.service], client_region)
         if self.service == "s3":
             return list(inventory.fetch_s3(client, account.name))
+        if self.service == "ec2":
+            return list(inventory.fetch_ec2(client, account.name, region, account.pages))
+        if self.service == "ebs":
+            return list(inventory.fetch_ebs(client, account.name, region, account.pages))
         return list(FETCHERS[self.service](client, account.name, region))
 
     # -- CloudWatch ----------------------------------------------------------

@@ -19,6 +19,7 @@ from botocore.config import Config
 from botocore.credentials import CredentialProvider, CredentialResolver, DeferredRefreshableCredentials
 
 from config.model import AwsAccountSettings
+from providers.aws.page_memo import PageMemo, fast_timestamp
 
 # Exactly the read calls stacktop makes (not every Describe*/List*/Get*: GetObject reads data).
 READ_OPERATIONS = frozenset({
@@ -116,22 +117,33 @@ class _AssumeRoleProvider(CredentialProvider):
         }
 
 
+def _core_session() -> botocore.session.Session:
+    """A botocore session whose clients parse AWS timestamps the fast way."""
+    core = botocore.session.Session()
+    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=fast_timestamp)
+    return core
+
+
 def build_session(account: AwsAccountSettings, *, read_only: bool, max_attempts: int,
-                  home_region: str) -> boto3.Session:
+                  home_region: str, memo: PageMemo | None = None) -> boto3.Session:
     """A guarded session with this account's credentials (profile, static keys,
     default chain, each optionally followed by AssumeRole)."""
     if account.access_key_id:
         base = boto3.Session(aws_access_key_id=account.access_key_id,
-                             aws_secret_access_key=account.secret_access_key)
-    else:
-        base = boto3.Session(profile_name=account.profile)  # None: the default chain
+                             aws_secret_access_key=account.secret_access_key,
+                             botocore_session=_core_session())
+    else:  # profile None: the default chain
+        base = boto3.Session(profile_name=account.profile, botocore_session=_core_session())
     guarded_session(base, read_only)
-    if not account.role_arn:
-        return base
-    core = botocore.session.Session()
-    provider = _AssumeRoleProvider(base, account, home_region, client_config(max_attempts))
-    core.register_component("credential_provider", CredentialResolver([provider]))
-    return guarded_session(boto3.Session(botocore_session=core), read_only)
+    session = base
+    if account.role_arn:
+        core = _core_session()
+        provider = _AssumeRoleProvider(base, account, home_region, client_config(max_attempts))
+        core.register_component("credential_provider", CredentialResolver([provider]))
+        session = guarded_session(boto3.Session(botocore_session=core), read_only)
+    if memo is not None:
+        memo.register(session.events)
+    return session
 
 
 class AccountClients:
@@ -149,6 +161,7 @@ class AccountClients:
         self._lock = threading.Lock()
         self._session: boto3.Session | None = None
         self._clients: dict[tuple[str, str], Any] = {}
+        self.pages = PageMemo()
 
     def client(self, service: str, region: str) -> Any:
         with self._lock:
@@ -157,7 +170,7 @@ class AccountClients:
                 if self._session is None:
                     self._session = build_session(self.account, read_only=self.read_only,
                                                   max_attempts=self.max_attempts,
-                                                  home_region=self.home_region)
+                                                  home_region=self.home_region, memo=self.pages)
                 found = self._session.client(service, region_name=region,
                                              endpoint_url=self.account.endpoint_url, config=self._config)
                 self._clients[(service, region)] = found

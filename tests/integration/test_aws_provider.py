@@ -494,3 +494,25 @@ async def test_assumed_role_credentials_are_reused_across_polls_and_services(
     assert [i.name for i in snap.items] == ["staging-app"]  # type: ignore[union-attr]
     # One AssumeRole for the account; botocore renews it only near expiry.
     assert fault_proxy.operations("sts") == ["AssumeRole"]
+
+
+async def test_unchanged_pages_are_not_parsed_again_and_a_change_is_seen(
+    moto_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(inventory.PAGE_SIZE, "describe_instances", 5)
+    ids = [i for _ in range(12) for i in run_instances(moto_url, 1, name="memo")]  # 3 pages
+    ec2 = provider("ec2", account(moto_url), metrics=False)
+    memo = ec2.accounts["prod"].pages
+
+    first = await ec2.poll()
+    assert memo.reused == 0
+    second = await ec2.poll()
+    assert memo.reused == 3  # every page identical: none parsed again
+    assert second.items == first.items
+
+    boto_client("ec2", moto_url).stop_instances(InstanceIds=[ids[7]])
+    third = await ec2.poll()
+    assert memo.reused == 3 + 2  # only the page holding the stopped instance was parsed
+    states = {i.id: i.state for i in third.items}  # type: ignore[union-attr]
+    assert states[ids[7]] in ("stopping", "stopped") and len(states) == 12
+    assert sum(s == "running" for s in states.values()) == 11

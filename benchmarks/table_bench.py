@@ -51,7 +51,9 @@ from tmuxbench import (
     machine,
     machine_line,
     median_range,
+    poll_round_trip,
     reap,
+    timed_keys,
     wait_for_screen,
 )
 
@@ -59,7 +61,6 @@ APP = Path(__file__).resolve().with_name("table_app.py")
 LABELS = ("Name", "CPU%", "RSS", "Status")  # table_app.py's columns, in order
 ROW_RE = re.compile(r"^ ?(row-\d+)\b", re.MULTILINE)  # a data row starts with its name
 SORT_RE = re.compile(r"(Name|CPU%|RSS|Status)[▲▼]")
-LATENCY_POLL = 0.002
 SETTLE = 0.3  # pause between presses, so one press's work never overlaps the next
 
 
@@ -126,17 +127,6 @@ def bar_open(screen: str) -> bool:
 # ------------------------------------------------------------------------ latency
 
 
-def timed_keys(tmux: PrivateTmux, pane: str, keys: list[list[str]], ready: Callable[[str], bool],
-               what: str) -> float:
-    """Send one or more send-keys commands in ONE tmux call; seconds until `ready(screen)`."""
-    argv: list[str] = []
-    for n, key_args in enumerate(keys):
-        argv += ([";"] if n else []) + ["send-keys", "-t", pane, *key_args]
-    t0 = time.monotonic()
-    tmux.cmd(*argv)
-    return wait_for_screen(tmux, pane, ready, t0, 10.0, what, interval=LATENCY_POLL)
-
-
 def measure_latency(tmux: PrivateTmux, pane: str, presses: int) -> dict[str, list[float]]:
     """filter, clear and sort, `presses` times each; the app must show the table focused."""
     out: dict[str, list[float]] = {"filter": [], "clear": [], "sort": []}
@@ -161,16 +151,6 @@ def measure_latency(tmux: PrivateTmux, pane: str, presses: int) -> dict[str, lis
         out["sort"].append(timed_keys(tmux, pane, [["s"]], sorted_by(expected), f"sort by {expected}"))
         time.sleep(SETTLE)
     return out
-
-
-def poll_round_trip(tmux: PrivateTmux, pane: str, samples: int = 20) -> float:
-    """Median cost of one capture-pane: the resolution of every latency figure."""
-    times = []
-    for _ in range(samples):
-        t0 = time.monotonic()
-        tmux.capture(pane)
-        times.append(time.monotonic() - t0)
-    return statistics.median(times)
 
 
 # ------------------------------------------------------------------------ one run

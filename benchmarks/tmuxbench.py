@@ -150,6 +150,32 @@ def wait_first_frame(tmux: PrivateTmux, pane: str, markers: Sequence[str], t0: f
     return wait_for_screen(tmux, pane, lambda s: has_markers(s, markers), t0, timeout, what)
 
 
+# ---------------------------------------------------------------------- key latency
+
+LATENCY_POLL = 0.002  # capture-pane pause while timing a key
+
+
+def timed_keys(tmux: PrivateTmux, pane: str, keys: list[list[str]], ready: Callable[[str], bool],
+               what: str, timeout: float = 10.0) -> float:
+    """Send one or more send-keys commands in ONE tmux call; seconds until `ready(screen)`."""
+    argv: list[str] = []
+    for n, key_args in enumerate(keys):
+        argv += ([";"] if n else []) + ["send-keys", "-t", pane, *key_args]
+    t0 = time.monotonic()
+    tmux.cmd(*argv)
+    return wait_for_screen(tmux, pane, ready, t0, timeout, what, interval=LATENCY_POLL)
+
+
+def poll_round_trip(tmux: PrivateTmux, pane: str, samples: int = 20) -> float:
+    """Median cost of one capture-pane: the resolution of every latency figure."""
+    times = []
+    for _ in range(samples):
+        t0 = time.monotonic()
+        tmux.capture(pane)
+        times.append(time.monotonic() - t0)
+    return statistics.median(times)
+
+
 # ---------------------------------------------------------------------- processes
 
 

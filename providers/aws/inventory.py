@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,9 +68,14 @@ def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterable[Any
         yield from page.get(key, ())
 
 
-def _page_iter(client: Any, operation: str) -> Iterable[dict[str, Any]]:
+def _records(client: Any, operation: str, region: str, memo: PageMemo | None,
+             build: Callable[[dict[str, Any]], list[Any]]) -> list[Any]:
+    """Every page's records; with a memo, unchanged pages are not parsed again."""
     config = {"PageSize": PAGE_SIZE[operation]} if operation in PAGE_SIZE else {}
-    return iter(client.get_paginator(operation).paginate(PaginationConfig=config))
+    pages = iter(client.get_paginator(operation).paginate(PaginationConfig=config))
+    if memo is None:
+        return [record for page in pages for record in build(page)]
+    return memo.records((operation, region), pages, build)
 
 
 def fetch_ec2(client: Any, account: str, region: str, memo: PageMemo | None = None) -> list[Ec2Instance]:
@@ -78,10 +83,7 @@ def fetch_ec2(client: Any, account: str, region: str, memo: PageMemo | None = No
         return [_ec2_instance(raw, account, region)
                 for reservation in page.get("Reservations", ()) for raw in reservation.get("Instances", ())]
 
-    pages = _page_iter(client, "describe_instances")
-    if memo is None:
-        return [i for page in pages for i in build(page)]
-    return memo.records(("describe_instances", region), pages, build)
+    return _records(client, "describe_instances", region, memo, build)
 
 
 def _ec2_instance(raw: Mapping[str, Any], account: str, region: str) -> Ec2Instance:
@@ -118,10 +120,7 @@ def fetch_ebs(client: Any, account: str, region: str, memo: PageMemo | None = No
     def build(page: dict[str, Any]) -> list[EbsVolume]:
         return [_ebs_volume(raw, account, region) for raw in page.get("Volumes", ())]
 
-    pages = _page_iter(client, "describe_volumes")
-    if memo is None:
-        return [v for page in pages for v in build(page)]
-    return memo.records(("describe_volumes", region), pages, build)
+    return _records(client, "describe_volumes", region, memo, build)
 
 
 def _ebs_volume(raw: Mapping[str, Any], account: str, region: str) -> EbsVolume:

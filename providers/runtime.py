@@ -100,6 +100,7 @@ class Runtime:
         self.stale_after = stale_after
         self._redact = redact
         self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._own_slot = {p.name: asyncio.Semaphore(1) for p in self.providers.values()}
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=max_concurrency + len(self.providers),
             thread_name_prefix="stacktop-sdk",
@@ -114,16 +115,24 @@ class Runtime:
     # -- blocking work -------------------------------------------------
 
     async def _run_blocking(self, provider: str, fn: Callable[..., Any], *args: Any) -> Any:
+        # Each provider has one slot of its own, then shares the pool: a provider that
+        # fans out (AWS: one call per account x region) can fill the shared slots for
+        # seconds, but never keeps another provider's poll waiting into its timeout.
+        own = self._own_slot[provider]
+        slot = own if not own.locked() else self._semaphore
+        async with slot:
+            return await self._submit(provider, fn, *args)
+
+    async def _submit(self, provider: str, fn: Callable[..., Any], *args: Any) -> Any:
         state = self.states[provider]
-        async with self._semaphore:
-            future = self._executor.submit(fn, *args)
-            try:
-                return await asyncio.wrap_future(future)
-            except asyncio.CancelledError:
-                if not future.cancel():
-                    state.hung_threads.add(future)
-                    future.add_done_callback(state.hung_threads.discard)
-                raise
+        future = self._executor.submit(fn, *args)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            if not future.cancel():
+                state.hung_threads.add(future)
+                future.add_done_callback(state.hung_threads.discard)
+            raise
 
     # -- listeners -----------------------------------------------------
 

@@ -235,3 +235,37 @@ async def test_first_data_waits_for_fast_providers_but_not_for_slow_ones() -> No
     finally:
         release.set()
         await runtime.stop()
+
+
+class FansOut(Provider):
+    """Like an AWS provider: many blocking calls at once, each slow."""
+
+    def __init__(self, release: threading.Event) -> None:
+        super().__init__("fans-out", interval=60.0, timeout=30.0)
+        self.release = release
+
+    async def poll(self) -> Tick:
+        await asyncio.gather(*(self.run_blocking(self.release.wait, 10) for _ in range(8)))
+        return Tick(taken_at=time.time(), n=0)
+
+
+class BlockingCounting(Counting):
+    """Like the host provider: its poll is one quick call in a worker thread."""
+
+    async def poll(self) -> Tick:
+        await self.run_blocking(time.sleep, 0.01)
+        return await super().poll()
+
+
+async def test_a_provider_filling_the_shared_pool_does_not_starve_another() -> None:
+    release = threading.Event()
+    greedy, host = FansOut(release), BlockingCounting()
+    host.timeout = 0.5
+    runtime = Runtime([greedy, host], Store(10), max_concurrency=2)
+    runtime.start()
+    try:
+        await wait_polls(host, 3)  # while eight slow calls hold every shared slot
+        assert runtime.health("ok") is Health.OK and runtime.states["ok"].failures == 0
+    finally:
+        release.set()
+        await runtime.stop()

@@ -47,12 +47,11 @@ def _refused(port: int) -> bool:
 
 
 def _wait_threads_gone(predicate: Callable[[threading.Thread], bool], timeout: float = 3.0) -> list[str]:
+    """Join the matching threads (up to `timeout` in all); the names of those still alive."""
     deadline = time.monotonic() + timeout
-    while True:
-        left = [t.name for t in threading.enumerate() if predicate(t) and t.is_alive()]
-        if not left or time.monotonic() > deadline:
-            return left
-        time.sleep(0.02)
+    for thread in [t for t in threading.enumerate() if predicate(t)]:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [t.name for t in threading.enumerate() if predicate(t) and t.is_alive()]
 
 
 # ------------------------------------------------------------------ moto and accounts

@@ -464,6 +464,7 @@ class MetricPump:
         self.resolution = resolution
         self._rng = random.Random(rng_seed)
         self._stop = threading.Event()
+        self.ticked = threading.Event()  # set after each tick of the thread: tests await it
         self._thread: threading.Thread | None = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._s3_days: set[tuple[str, str]] = set()  # (bucket, ISO date) already written
@@ -610,6 +611,7 @@ class MetricPump:
             except Exception as exc:  # moto busy or gone: the next tick tries again
                 self.errors += 1
                 log.warning("demo metric pump: %s", exc)
+            self.ticked.set()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop promptly: the wait between ticks ends at once; a tick in flight finishes."""

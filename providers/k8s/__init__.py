@@ -1,0 +1,1 @@
+"""Kubernetes: list+watch informers per context, records, actions and logs."""

@@ -22,6 +22,7 @@ from config.model import (
     AwsMetricSettings,
     AwsSettings,
     HostSettings,
+    KubernetesSettings,
     LogSettings,
     ProviderSettings,
     RuntimeSettings,
@@ -164,6 +165,7 @@ def build_settings(
         providers=ProviderSettings(
             host=HostSettings(**host) if host["enabled"] else None,
             aws=_aws_settings(values["providers"]["aws"]),
+            kubernetes=_kubernetes_settings(values["providers"]["kubernetes"], env),
         ),
         secrets=secrets,
     )
@@ -178,6 +180,31 @@ def _aws_settings(aws: Mapping[str, Any]) -> AwsSettings | None:
         timeout=aws["timeout"],
         max_attempts=aws["max_attempts"],
         metrics=AwsMetricSettings(**aws["metrics"]),
+    )
+
+
+def default_kubeconfig(env: Mapping[str, str]) -> tuple[str, ...]:
+    """$KUBECONFIG's paths (colon-separated, as kubectl reads it), else ~/.kube/config."""
+    paths = [p for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
+    if paths:
+        return tuple(os.path.abspath(os.path.expanduser(p)) for p in paths)
+    home = env.get("HOME") or os.path.expanduser("~")
+    return (os.path.join(home, ".kube", "config"),)
+
+
+def _kubernetes_settings(kube: Mapping[str, Any], env: Mapping[str, str]) -> KubernetesSettings | None:
+    if not kube["enabled"]:
+        return None
+    return KubernetesSettings(
+        kubeconfig=tuple(kube["kubeconfig"]) or default_kubeconfig(env),
+        contexts=tuple(kube["contexts"]),
+        in_cluster=kube["in_cluster"],
+        namespaces=tuple(kube["namespaces"]),
+        refresh=kube["refresh"],
+        metrics_interval=kube["metrics_interval"],
+        timeout=kube["timeout"],
+        watch_timeout=kube["watch_timeout"],
+        page_size=kube["page_size"],
     )
 
 

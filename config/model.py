@@ -98,10 +98,34 @@ class AwsSettings:
     metrics: AwsMetricSettings = AwsMetricSettings()
 
 
+KUBE_IN_CLUSTER = "in-cluster"  # the context name shown for a service-account connection
+
+
+@dataclass(frozen=True, slots=True)
+class KubernetesSettings:
+    """Which clusters to watch and how; kubeconfig paths already resolved."""
+
+    kubeconfig: tuple[str, ...]
+    contexts: tuple[str, ...] = ()  # empty: the kubeconfig's current context
+    in_cluster: bool = False
+    namespaces: tuple[str, ...] = ()  # empty: all namespaces
+    refresh: float = 0.5
+    metrics_interval: float = 15.0
+    timeout: float = 30.0
+    watch_timeout: float = 300.0
+    page_size: int = 500
+
+    def describe_contexts(self) -> str:
+        if self.in_cluster:
+            return "in-cluster service account"
+        return ", ".join(self.contexts) if self.contexts else "the current context"
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderSettings:
     host: HostSettings | None  # None when the host provider is disabled
     aws: AwsSettings | None = None  # None when no account is configured
+    kubernetes: KubernetesSettings | None = None  # None unless enabled
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +167,8 @@ class Settings:
             f"backoff cap {format_duration(runtime.backoff_cap)}, "
             f"jitter {runtime.jitter:g}, stale after {runtime.stale_after:g} intervals",
         ]
-        host, aws = self.providers.host, self.providers.aws
-        if host is None and aws is None:
+        host, aws, kube = self.providers.host, self.providers.aws, self.providers.kubernetes
+        if host is None and aws is None and kube is None:
             lines.append("providers none enabled")
         if host is not None:
             lines.append(
@@ -163,6 +187,12 @@ class Settings:
                 where = f" at {account.endpoint_url}" if account.endpoint_url else ""
                 lines.append(f"  account {account.name}: {', '.join(account.regions)}; "
                              f"{account.credentials_source()}{where}")
+        if kube is not None:
+            where = "" if kube.in_cluster else f" from {':'.join(kube.kubeconfig)}"
+            lines.append(f"k8s       {kube.describe_contexts()}{where}; namespaces "
+                         f"{', '.join(kube.namespaces) or 'all'}; updates at most every "
+                         f"{format_duration(kube.refresh)}, metrics every "
+                         f"{format_duration(kube.metrics_interval)}")
         return [self.redact(line) for line in lines]
 
     def with_overrides(
@@ -177,12 +207,16 @@ class Settings:
         result = self
         if refresh is not None:
             seconds = _positive_duration(refresh, "--refresh")
-            host, aws = self.providers.host, self.providers.aws
+            host, aws, kube = self.providers.host, self.providers.aws, self.providers.kubernetes
             if host is not None:
                 host = dataclasses.replace(host, interval=seconds)
             if aws is not None:
                 aws = dataclasses.replace(aws, intervals=dict.fromkeys(aws.intervals, seconds))
-            result = dataclasses.replace(result, providers=ProviderSettings(host=host, aws=aws))
+            if kube is not None:
+                # Watches push changes; --refresh only caps how often the screen takes them.
+                kube = dataclasses.replace(kube, refresh=min(seconds, 60.0))
+            result = dataclasses.replace(
+                result, providers=ProviderSettings(host=host, aws=aws, kubernetes=kube))
         if role is not None:
             _check_choice(role, ROLES, "--role")
             result = dataclasses.replace(result, role=role)

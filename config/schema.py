@@ -81,8 +81,8 @@ def path(doc: str, default: str | None = None, *, default_doc: str | None = None
 
 
 def list_of(item: Field, doc: str, default: Sequence[Any] = (), *,
-            check: Callable[[Any], str | None] | None = None) -> Field:
-    return Field("list", doc, tuple(default), item=item, check=check)
+            check: Callable[[Any], str | None] | None = None, default_doc: str | None = None) -> Field:
+    return Field("list", doc, tuple(default), item=item, check=check, default_doc=default_doc)
 
 
 def section(doc: str, check: Callable[[Any], str | None] | None = None, **fields: Field) -> Field:
@@ -96,6 +96,7 @@ DEFAULT_EXCLUDE_FSTYPES = (
 )
 
 _REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 ALL_ENABLED_REGIONS = "all-enabled"
 
 
@@ -128,6 +129,30 @@ def _check_aws_accounts(accounts: Sequence[Mapping[str, Any]]) -> str | None:
         if account["name"] in seen:
             return f"two accounts are named {account['name']!r} — names must be unique"
         seen.add(account["name"])
+    return None
+
+
+def _check_kube_contexts(contexts: Sequence[str]) -> str | None:
+    if len(set(contexts)) != len(contexts):
+        return "a context is listed twice"
+    if any(not c.strip() for c in contexts):
+        return "a context name is empty"
+    return None
+
+
+def _check_kube_namespaces(namespaces: Sequence[str]) -> str | None:
+    for namespace in namespaces:
+        if not _DNS_LABEL.match(namespace):
+            return (f"{namespace!r} is not a namespace name (lower-case letters, digits and '-', "
+                    "at most 63 characters)")
+    if len(set(namespaces)) != len(namespaces):
+        return "a namespace is listed twice"
+    return None
+
+
+def _check_kubernetes(kube: Mapping[str, Any]) -> str | None:
+    if kube["in_cluster"] and kube["contexts"]:
+        return "in_cluster uses the pod's service account: remove contexts, or set in_cluster: false"
     return None
 
 
@@ -267,6 +292,47 @@ PROFILE_SCHEMA = section(
                 period=duration("Width of one data point.", 300.0, minimum=60.0),
                 window=duration("How far back each sparkline reaches.", 10800.0, minimum=300.0),
             ),
+        ),
+        kubernetes=section(
+            "Kubernetes: nodes, workloads, pods, events and volume claims of each context, "
+            "kept current by list+watch.",
+            enabled=boolean("Show Kubernetes views at all.", False),
+            kubeconfig=list_of(
+                path("A kubeconfig file."),
+                "Kubeconfig files, merged like kubectl merges $KUBECONFIG.",
+                default_doc="$KUBECONFIG, else ~/.kube/config",
+            ),
+            in_cluster=boolean(
+                "Use the pod's service account (stacktop running inside the cluster).", False,
+            ),
+            contexts=list_of(
+                text("A context name from the kubeconfig."),
+                "Contexts shown side by side (a context column tells them apart).",
+                default_doc="the kubeconfig's current context",
+                check=_check_kube_contexts,
+            ),
+            namespaces=list_of(
+                text("A namespace name."),
+                "Namespaces to watch; pods, workloads, events and claims elsewhere are not read.",
+                default_doc="all namespaces",
+                check=_check_kube_namespaces,
+            ),
+            refresh=duration(
+                "Shortest time between two screen updates from watch events.", 0.5,
+                minimum=0.1, maximum=60.0,
+            ),
+            metrics_interval=duration(
+                "Time between reads of metrics.k8s.io (CPU and memory in use).", 15.0,
+                minimum=1.0,
+            ),
+            timeout=duration("A list page or an action slower than this fails.", 30.0, minimum=1.0),
+            watch_timeout=duration(
+                "A watch is reopened after this long (the server closes it anyway).", 300.0,
+                minimum=10.0, maximum=3600.0,
+            ),
+            page_size=integer("Objects per list page (limit/continue).", 500, minimum=10,
+                              maximum=10000),
+            check=_check_kubernetes,
         ),
     ),
 )
@@ -522,7 +588,7 @@ def _format_default(spec: Field) -> str:
         return ""
     if spec.required:
         return "required"
-    if default is None:
+    if default is None or (spec.default_doc and default == ()):
         return spec.default_doc or "unset"
     if spec.kind == "duration":
         return format_duration(default)

@@ -107,15 +107,16 @@ class ActionGate:
         return None
 
     def confirm_request(self, spec: ActionSpec, target: ActionTarget) -> ConfirmRequest:
+        chosen = "".join(f", {k} → {v}" for k, v in target.params.items())
         if spec.risk is Risk.DESTRUCTIVE:
             return ConfirmRequest(
                 spec, target,
-                f"{spec.description}: {target.kind} {target.name} ({target.id}). "
+                f"{spec.description}: {target.kind} {target.name} ({target.id}){chosen}. "
                 f"Type '{target.name}' to confirm.",
                 must_type=target.name,
             )
         return ConfirmRequest(
-            spec, target, f"{spec.description}: {target.kind} {target.name}? [y/n]", None
+            spec, target, f"{spec.description}: {target.kind} {target.name}{chosen}? [y/n]", None
         )
 
     async def execute(
@@ -163,6 +164,7 @@ class ActionGate:
             "action": spec.id,
             "risk": spec.risk.value,
             "target": {"kind": target.kind, "id": target.id, "name": target.name},
+            "params": dict(target.params),
             "result": outcome.value,
             "message": message,
         }

@@ -52,6 +52,30 @@ ROLE_ORDER = {"viewer": 0, "operator": 1, "admin": 2}
 
 
 @dataclass(frozen=True)
+class ActionParameter:
+    """A whole number the operator gives before confirming (e.g. replicas). The
+    UI and the provider both validate through `parse`, so they cannot disagree."""
+
+    name: str
+    prompt: str
+    minimum: int
+    maximum: int
+    current_detail: str = ""
+    """The target detail holding the current value, shown next to the field."""
+
+    def parse(self, text: str) -> int:
+        """The value, or ValueError with one line saying what to type."""
+        want = f"{self.name} must be a whole number from {self.minimum} to {self.maximum}"
+        stripped = text.strip()
+        if not stripped.lstrip("-").isdigit():
+            raise ValueError(f"{want}, got {stripped!r}" if stripped else f"{want}; type one")
+        value = int(stripped)
+        if not self.minimum <= value <= self.maximum:
+            raise ValueError(f"{want}, got {value}")
+        return value
+
+
+@dataclass(frozen=True)
 class ActionSpec:
     """A mutating operation, declared once: it yields the key binding, the footer
     hint, the palette command, the help line and the read-only check."""
@@ -63,6 +87,7 @@ class ActionSpec:
     risk: Risk
     provider: str
     min_role: str = "operator"
+    parameter: ActionParameter | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +98,8 @@ class ActionTarget:
     id: str
     name: str
     details: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] = field(default_factory=dict)
+    """What the operator chose (e.g. replicas=5): shown in the prompt and audited."""
 
 
 @dataclass(frozen=True)
@@ -100,11 +127,16 @@ class Provider(ABC):
     """Shortest span that gives meaningful rates: the runtime polls again this soon
     after the first poll, and headless snapshots wait this long after `prime()`."""
 
+    min_gap: float = 0.0
+    """Shortest time between two polls when `wake` asks for them (watch-driven providers)."""
+
     def __init__(self, name: str, interval: float, timeout: float) -> None:
         self.name = name
         self.interval = interval
         self.timeout = timeout
         self.run_blocking: Callable[..., Awaitable[Any]] = _run_inline
+        self.wake: Callable[[], None] = _no_wake
+        """Ask for a poll soon; callable from any thread (a watch thread saw a change)."""
 
     async def prime(self) -> None:
         """Take baselines (counters for rates) before a one-shot poll (`stacktop
@@ -124,6 +156,10 @@ class Provider(ABC):
 
     async def close(self) -> None:
         """Release sessions and sockets."""
+
+
+def _no_wake() -> None:
+    """Before a runtime binds `wake` there is no loop to wake."""
 
 
 async def _run_inline(fn: Callable[..., Any], *args: Any) -> Any:

@@ -35,4 +35,10 @@ def build_providers(settings: Settings, *, read_only: bool = True) -> list[Provi
                 service, accounts, interval=aws.intervals[service], timeout=aws.timeout,
                 metrics=aws.metrics,
             ))
+    kube = settings.providers.kubernetes
+    if kube is not None:
+        # Imported here: the kubernetes client costs ~0.3 s to import.
+        from providers.k8s.provider import build_kube_providers
+
+        providers += build_kube_providers(kube, read_only=read_only)
     return providers

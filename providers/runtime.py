@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import enum
 import functools
 import logging
@@ -109,8 +110,10 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._listeners: list[Callable[[str], None]] = []
         self._rng = random.Random()
+        self._event_loop: asyncio.AbstractEventLoop | None = None
         for provider in self.providers.values():
             provider.run_blocking = functools.partial(self._run_blocking, provider.name)
+            provider.wake = functools.partial(self._wake_threadsafe, provider.name)
 
     # -- blocking work -------------------------------------------------
 
@@ -133,6 +136,13 @@ class Runtime:
                 state.hung_threads.add(future)
                 future.add_done_callback(state.hung_threads.discard)
             raise
+
+    def _wake_threadsafe(self, name: str) -> None:
+        loop = self._event_loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed between the check and the call
+            loop.call_soon_threadsafe(self.states[name].wake.set)
 
     # -- listeners -----------------------------------------------------
 
@@ -230,11 +240,18 @@ class Runtime:
                     await state.wake.wait()
             except TimeoutError:
                 pass
+            # Woken early (a watch event): still leave min_gap between polls, so a
+            # burst of events becomes one screen update, not one per event.
+            if provider.min_gap > 0 and state.last_attempt is not None:
+                rest = state.last_attempt + provider.min_gap - time.monotonic()
+                if rest > 0:
+                    await asyncio.sleep(rest)
 
     def start(self) -> None:
         """Start polling every provider on the running loop."""
         if self._tasks:
             return
+        self._event_loop = asyncio.get_running_loop()
         for provider in self.providers.values():
             self._tasks.append(asyncio.create_task(self._loop(provider), name=f"poll:{provider.name}"))
 

@@ -269,3 +269,43 @@ async def test_a_provider_filling_the_shared_pool_does_not_starve_another() -> N
     finally:
         release.set()
         await runtime.stop()
+
+
+async def test_wake_from_another_thread_polls_at_once_and_bursts_become_one_poll() -> None:
+    provider = Counting("watched", interval=60.0)  # would not poll again for a minute
+    provider.min_gap = 0.2
+    runtime = Runtime([provider], Store(history_points=5))
+    runtime.start()
+    try:
+        await asyncio.wait_for(provider.polled.wait(), 5)
+        provider.polled.clear()
+        started = time.monotonic()
+        burst = threading.Thread(target=lambda: [provider.wake() for _ in range(50)])
+        burst.start()
+        burst.join()
+        await asyncio.wait_for(provider.polled.wait(), 5)
+        assert time.monotonic() - started < 5  # woken, not waiting out the 60 s interval
+        provider.polled.clear()
+        # The 50 wakes asked for one poll, not fifty: nothing else is due for a minute.
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(provider.polled.wait(), 0.5)
+        assert provider.n == 2
+    finally:
+        await runtime.stop()
+
+
+async def test_wakes_within_the_min_gap_wait_for_it() -> None:
+    provider = Counting("watched", interval=60.0)
+    provider.min_gap = 0.3
+    runtime = Runtime([provider], Store(history_points=5))
+    runtime.start()
+    try:
+        await asyncio.wait_for(provider.polled.wait(), 5)
+        first = runtime.states["watched"].last_attempt
+        provider.polled.clear()
+        provider.wake()
+        await asyncio.wait_for(provider.polled.wait(), 5)
+        second = runtime.states["watched"].last_attempt
+        assert first is not None and second is not None and second - first >= 0.3
+    finally:
+        await runtime.stop()

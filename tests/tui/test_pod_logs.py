@@ -142,7 +142,7 @@ async def test_search_highlights_and_n_moves_between_matches() -> None:
         assert log.has_focus
         assert log.query == "error" and log.state.matches == 4
         assert log.state.match_line == 94  # the newest match in view, 1-based
-        assert "/error: 4 matching lines, at line 94" in status(app)
+        assert "/error: 4 matches, line 94 · n/N" in status(app)
         match = log.get_component_rich_style("log-view--match")
         y = rows(log).index("GET /api/93 500 Error")
         highlighted = [s.text for s in log.render_line(y) if s.style and s.style.bgcolor == match.bgcolor]

@@ -56,13 +56,13 @@ class PodLogsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="logs.close"),
         Binding("slash", "search", "Search", id="logs.search"),
-        Binding("n", "next_match", "Next", id="logs.next_match"),
-        Binding("N", "previous_match", "Prev", show=False, id="logs.previous_match"),
+        Binding("n", "next_match", "Next match", show=False, id="logs.next_match"),
+        Binding("N", "previous_match", "Previous match", show=False, id="logs.previous_match"),
         Binding("f", "toggle_follow", "Follow", id="logs.follow"),
         Binding("w", "toggle_wrap", "Wrap", id="logs.wrap"),
         Binding("p", "toggle_previous", "Previous", id="logs.previous"),
         Binding("c", "next_container", "Container", id="logs.container"),
-        Binding("G,end", "bottom", "Bottom", id="logs.bottom"),
+        Binding("G,end", "bottom", "Bottom", show=False, id="logs.bottom"),
         Binding("g,home", "top", "Top", show=False, id="logs.top"),
     ]
     DEFAULT_CSS = """
@@ -115,9 +115,15 @@ class PodLogsScreen(Screen[None]):
     def log_view(self) -> LogView:
         return self.query_one(LogView)
 
+    COMPACT_FOOTER_BELOW = 100
+    """Columns under which the footer drops its padding, so every shown key fits in 80."""
+
     def on_mount(self) -> None:
         self.log_view.focus()
         self._open_stream()
+
+    def on_resize(self) -> None:
+        self.query_one(Footer).compact = self.size.width < self.COMPACT_FOOTER_BELOW
 
     # -- the stream ---------------------------------------------------------------
 
@@ -184,18 +190,19 @@ class PodLogsScreen(Screen[None]):
 
     def status_text(self, state: LogViewState) -> Text:
         """How the stream is doing, how much is held, and the search."""
-        if self._stream_error is not None:
-            parts: list[Text] = [Text(f"✖ {self._stream_error}", style="bold red")]
-        else:
-            parts = [Text(self._stream_state)]
+        parts: list[Text] = []
+        if self._stream_error is not None:  # first: it says why there is nothing to read
+            parts.append(Text(f"✖ {self._stream_error}", style="bold red"))
         counts = f"{state.lines:,} lines"
         if state.dropped:
             counts += f" · {state.dropped:,} earlier lines dropped"
         parts.append(Text(counts))
         if state.query:
-            found = f"{state.matches:,} matching lines" if state.matches else "not found"
-            at = f", at line {state.match_line:,}" if state.match_line else ""
-            parts.append(Text.assemble("/", (state.query, "bold"), f": {found}{at} (n/N)"))
+            found = f"{state.matches:,} matches" if state.matches else "not found"
+            at = f", line {state.match_line:,}" if state.match_line else ""
+            parts.append(Text.assemble("/", (state.query, "bold"), f": {found}{at} · n/N"))
+        if self._stream_error is None and self._stream_state != STREAMING:
+            parts.append(Text(self._stream_state, style="yellow"))
         return Text(" · ").join(parts)
 
     # -- search ---------------------------------------------------------------

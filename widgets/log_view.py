@@ -216,7 +216,8 @@ class LogView(ScrollView, can_focus=True):
 
     def append_lines(self, lines: Sequence[str]) -> None:
         """Add a batch (as a log stream delivers it): one size update, and a
-        repaint only if the batch shows (following, or filling a short view)."""
+        repaint only if the batch shows (following, filling a short view, or
+        pushing out lines on screen). Call it on the app's thread."""
         clean = self._clean(lines)
         if not clean:
             return
@@ -242,6 +243,7 @@ class LogView(ScrollView, can_focus=True):
             self._rows_end = row
         joined = "".join(clean)  # one C-speed scan instead of a check per line
         widest = max(map(len, clean)) if joined.isascii() else max(map(_cells, clean))
+        widened = widest > self._widest and not self._wrap
         self._widest = max(self._widest, widest)
         self._lines.extend(clean)
         self._total += len(clean) + skipped
@@ -253,12 +255,16 @@ class LogView(ScrollView, can_focus=True):
         self._sync_size()
 
         if self._following:
-            self._scroll_rows(self.max_scroll_y)
+            if widened:  # a horizontal scrollbar may come with this batch and cover the last row
+                self._stick_to_bottom()
+            else:
+                self._scroll_rows(self.max_scroll_y)
             self.refresh()
         else:
             new_top = self._anchor_row(anchor)
             self._scroll_rows(new_top)
-            if anchor is None or new_top == 0 or bottom_was_visible or new_top != top:
+            marker_changed = self._first and new_top == 0
+            if anchor is None or new_top != top or bottom_was_visible or marker_changed:
                 self.refresh()
         self._schedule_announce()
 

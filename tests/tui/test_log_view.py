@@ -289,3 +289,15 @@ async def test_wrap_counts_wide_characters_by_cells() -> None:
         log.append_lines(["日本語のログ行です"])  # 9 characters, 18 cells
         await pilot.pause()
         assert shown(log) == ["日本語のロ", "グ行です"]
+
+
+async def test_the_first_long_line_does_not_hide_the_newest_behind_a_scrollbar() -> None:
+    app = LogApp()
+    async with app.run_test(size=(41, 12)) as pilot:
+        log = app.query_one(LogView)
+        log.append_lines(numbered(0, 30))
+        await pilot.pause()
+        log.append_lines(["y" * 100, "newest"])  # the horizontal scrollbar appears with this batch
+        await pilot.pause()
+        assert log.scrollable_content_region.height == 11
+        assert shown(log)[-1] == "newest"

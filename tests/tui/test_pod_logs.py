@@ -242,8 +242,8 @@ async def test_a_source_error_shows_as_one_line_and_the_screen_stays_usable() ->
         stream = await source.next_stream()
         await pilot.press("p")
         stream = await source.next_stream()
-        await stream.feed(RuntimeError('previous terminated container "app" in pod "x" not found\n'
-                                       "HTTP response body: {...}"))
+        await stream.feed(RuntimeError('previous terminated container "app" in pod \x1b[31m"x"\x1b[0m '
+                                       'not found\nHTTP response body: {...}'))
         await pilot.pause()
         assert status(app).startswith('✖ previous terminated container "app" in pod "x" not found · 0 lines')
         assert "HTTP response body" not in status(app)

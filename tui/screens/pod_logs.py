@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from widgets.log_view import DEFAULT_MAX_LINES, LogView, LogViewState
+from widgets.log_view import DEFAULT_MAX_LINES, LogView, LogViewState, clean_line
 
 LogSource = Callable[[str, bool], AsyncIterator[list[str]]]
 """(container, previous) -> batches of lines; the iterator ends when the stream ends."""
@@ -33,9 +33,10 @@ ENDED = "stream ended"
 
 
 def one_line(exc: BaseException) -> str:
-    """An exception as the one line the header has room for."""
+    """An exception as the one line the header has room for, as safe text (an
+    API error may echo what a container wrote)."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return clean_line(text.splitlines()[0]) if text else type(exc).__name__
 
 
 class SearchInput(Input):
@@ -76,6 +77,8 @@ class PodLogsScreen(Screen[None]):
     PodLogsScreen > #logs-search Static { width: 2; padding-left: 1; }
     PodLogsScreen > #logs-search SearchInput { width: 1fr; height: 1; border: none; padding: 0; }
     """
+    COMPACT_FOOTER_BELOW = 100
+    """Columns under which the footer drops its padding, so every shown key fits in 80."""
 
     def __init__(
         self,
@@ -114,9 +117,6 @@ class PodLogsScreen(Screen[None]):
     @property
     def log_view(self) -> LogView:
         return self.query_one(LogView)
-
-    COMPACT_FOOTER_BELOW = 100
-    """Columns under which the footer drops its padding, so every shown key fits in 80."""
 
     def on_mount(self) -> None:
         self.log_view.focus()

@@ -718,11 +718,12 @@ def generate_bulk(*, pods: int = 20_000, nodes: int = 500, deployments: int = 3_
             boxes.append(Box("envoy", "envoyproxy/envoy:v1.31.2", "50m", "64Mi", "128Mi", port=9901))
         app = App(namespaces[d % n_ns], name, count, tuple(boxes))
         template = app_template(app)
+        hash_ = k.template_hash(template)
         created = b.ago(5 * DAY, 90 * DAY)
         dep = k.deployment(name, namespace=app.namespace, uid=b.uid(), created=created, replicas=count,
-                           template=template, new_rs=f"{name}-{k.template_hash(template)}")
-        rs = k.replica_set(dep, template_hash_=k.template_hash(template), uid=b.uid(), created=created,
-                           replicas=count, template=template, revision=1)
+                           template=template, new_rs=f"{name}-{hash_}")
+        rs = k.replica_set(dep, template_hash_=hash_, uid=b.uid(), created=created, replicas=count,
+                           template=template, revision=1)
         yield dep
         yield rs
         rs_template = rs["spec"]["template"]

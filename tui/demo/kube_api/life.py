@@ -166,19 +166,57 @@ def _bump_tag(image: str) -> str:
     return f"{repo}:{head + '.' if head else ''}{int(last) + 1}"
 
 
+class _CachedStore:
+    """The server's store, with each kind's list() remembered until that kind is
+    written. A tick reads pods a dozen times and decoding dominates its cost;
+    the cache lives for one tick, so writes from outside are seen on the next."""
+
+    def __init__(self, server: ObjectStore) -> None:
+        self._server = server
+        self._lists: dict[str, list[Obj]] = {}
+
+    def clear(self) -> None:
+        self._lists.clear()
+
+    def list(self, kind: str) -> list[Obj]:
+        cached = self._lists.get(kind)
+        if cached is None:
+            cached = self._lists[kind] = self._server.list(kind)
+        return cached
+
+    def get(self, kind: str, namespace: str | None, name: str) -> Obj | None:
+        return self._server.get(kind, namespace, name)
+
+    def put(self, obj: Obj) -> Obj:
+        self._lists.pop(obj["kind"], None)
+        return self._server.put(obj)
+
+    def mutate(self, kind: str, namespace: str | None, name: str, fn: Callable[[Obj], None]) -> Obj | None:
+        self._lists.pop(kind, None)
+        return self._server.mutate(kind, namespace, name, fn)
+
+    def remove(self, kind: str, namespace: str | None, name: str) -> Obj | None:
+        self._lists.pop(kind, None)
+        return self._server.remove(kind, namespace, name)
+
+    def append_log(self, namespace: str, pod: str, container: str, lines: Sequence[str], *,
+                   previous: bool = False) -> None:
+        self._server.append_log(namespace, pod, container, lines, previous=previous)
+
+
 class _Events:
     """Records events the way the API aggregates them: a repeat of the same
     reason and message about the same object bumps count and lastTimestamp."""
 
-    def __init__(self, server: ObjectStore, rng: Random) -> None:
-        self._server = server
+    def __init__(self, store: _CachedStore, rng: Random) -> None:
+        self._store = store
         self._rng = rng
         self._index: dict[tuple[str, str, str, str, str], tuple[str, str]] | None = None
 
     def _load(self) -> dict[tuple[str, str, str, str, str], tuple[str, str]]:
         if self._index is None:
             self._index = {}
-            for ev in self._server.list("Event"):
+            for ev in self._store.list("Event"):
                 ref = ev.get("involvedObject") or {}
                 key = (ref.get("kind", ""), ref.get("namespace", ""), ref.get("name", ""),
                        ev.get("reason", ""), ev.get("message", ""))
@@ -195,13 +233,13 @@ class _Events:
             def bump(ev: Obj) -> None:
                 ev["count"] = int(ev.get("count") or 1) + 1
                 ev["lastTimestamp"] = k.rfc3339(now)
-            if self._server.mutate("Event", index[key][0], index[key][1], bump) is not None:
+            if self._store.mutate("Event", index[key][0], index[key][1], bump) is not None:
                 return
         ev = k.event(name=k.event_name(meta["name"], now, self._rng),
                      namespace=meta.get("namespace") or "default", uid=k.new_uid(self._rng),
                      involved=involved, reason=reason, message=message, type_=type_, first=now, last=now,
                      component=component, host=host, field_path=field_path)
-        self._server.put(ev)
+        self._store.put(ev)
         index[key] = _key(ev)
 
     def reset(self) -> None:
@@ -228,13 +266,13 @@ class ClusterLife:
         self.max_log_containers = max_log_containers
         self.max_events = max_events
         self.ticks = 0
-        self._server = server
+        self._store = _CachedStore(server)
         self._rng = Random(seed)
         self._clock = clock
-        self._events = _Events(server, self._rng)
+        self._events = _Events(self._store, self._rng)
         self._base_usage: dict[str, tuple[int, int]] = {}
         self._quiet_ticks = 0
-        self._tick_lock = threading.Lock()
+        self._tick_lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -271,34 +309,41 @@ class ClusterLife:
     def tick(self) -> None:
         """One step of the cluster's life; safe to call from any thread."""
         with self._tick_lock:
-            now = self._clock()
-            self.ticks += 1
-            self._events.reset()
-            self._reap()
-            nodes = self._nodes(now)
-            self._kubelet(now, nodes)
-            self._scheduler(now, nodes)
-            load = Counter(p["spec"].get("nodeName") for p in self._server.list("Pod") if not _terminating(p))
-            self._deployments(now, nodes, load)
-            self._stateful_sets(now, nodes, load)
-            self._daemon_sets(now, nodes, load)
-            self._crash_loops(now)
-            self._random_restarts(now)
-            self._next_release()
-            self._metrics(now, nodes)
-            self._logs(now, nodes)
-            if self.ticks % 10 == 0:
-                self._prune_events()
+            try:
+                self._step()
+            finally:
+                self._store.clear()
+
+    def _step(self) -> None:
+        now = self._clock()
+        self.ticks += 1
+        self._store.clear()
+        self._events.reset()
+        self._reap()
+        nodes = self._nodes(now)
+        self._kubelet(now, nodes)
+        self._scheduler(now, nodes)
+        load = Counter(p["spec"].get("nodeName") for p in self._store.list("Pod") if not _terminating(p))
+        self._deployments(now, nodes, load)
+        self._stateful_sets(now, nodes, load)
+        self._daemon_sets(now, nodes, load)
+        self._crash_loops(now)
+        self._random_restarts(now)
+        self._next_release()
+        self._metrics(now, nodes)
+        self._logs(now, nodes)
+        if self.ticks % 10 == 0:
+            self._prune_events()
 
     # ------------------------------------------------------------ pods
 
     def _reap(self) -> None:
         """Pods marked for deletion on an earlier tick are gone now."""
-        for pod in self._server.list("Pod"):
+        for pod in self._store.list("Pod"):
             if _terminating(pod):
                 ns, name = _key(pod)
-                self._server.remove("Pod", ns, name)
-                self._server.remove("PodMetrics", ns, name)
+                self._store.remove("Pod", ns, name)
+                self._store.remove("PodMetrics", ns, name)
 
     def _fit(self, spec: Mapping[str, Any], nodes: Sequence[Obj],
              load: Mapping[str | None, int]) -> tuple[Obj | None, str]:
@@ -353,12 +398,12 @@ class ClusterLife:
         if claim is not None:
             claim_name, storage = claim
             add_claim_volume(pod, claim_name)
-            if self._server.get("PersistentVolumeClaim", namespace, claim_name) is None:
+            if self._store.get("PersistentVolumeClaim", namespace, claim_name) is None:
                 zone = (node["metadata"]["labels"].get("topology.kubernetes.io/zone", "eu-west-1a")
                         if node is not None else "eu-west-1a")
-                add_bound_claim(self._rng, self._server.put, claim_name, namespace=namespace, storage=storage,
+                add_bound_claim(self._rng, self._store.put, claim_name, namespace=namespace, storage=storage,
                                 created=now, zone=zone, labels=template["metadata"].get("labels"))
-        self._server.put(pod)
+        self._store.put(pod)
         if node is not None:
             self._events.record(pod, "Scheduled", f"Successfully assigned {namespace}/{name} to "
                                 f"{node['metadata']['name']}", now=now, component="default-scheduler")
@@ -371,14 +416,14 @@ class ClusterLife:
         """Graceful delete: Terminating for one tick, then gone (unbound pods go at once)."""
         ns, name = _key(pod)
         if not pod["spec"].get("nodeName"):
-            self._server.remove("Pod", ns, name)
+            self._store.remove("Pod", ns, name)
             return
 
         def mark(obj: Obj) -> None:
             obj["metadata"]["deletionTimestamp"] = k.rfc3339(now + GRACE_SECONDS)
             obj["metadata"]["deletionGracePeriodSeconds"] = GRACE_SECONDS
 
-        if self._server.mutate("Pod", ns, name, mark) is not None:
+        if self._store.mutate("Pod", ns, name, mark) is not None:
             for c in pod["spec"]["containers"]:
                 self._events.record(pod, "Killing", f"Stopping container {c['name']}", now=now,
                                     host=pod["spec"]["nodeName"], field_path=_field_path(c["name"]))
@@ -386,7 +431,7 @@ class ClusterLife:
     def _kubelet(self, now: float, nodes: Sequence[Obj]) -> None:
         """Containers created on an earlier tick start now, on nodes that are up."""
         ready = {n["metadata"]["name"]: n for n in nodes if node_is_ready(n)}
-        pods = self._server.list("Pod")
+        pods = self._store.list("Pod")
         used = defaultdict(set)
         for pod in pods:
             if pod["status"].get("podIP"):
@@ -408,7 +453,7 @@ class ClusterLife:
                                      podIP=ip, podIPs=[{"ip": ip}])
 
             ns, name = _key(pod)
-            if self._server.mutate("Pod", ns, name, start) is None:
+            if self._store.mutate("Pod", ns, name, start) is None:
                 continue
             host = node["metadata"]["name"]
             for c in pod["spec"]["containers"]:
@@ -419,7 +464,7 @@ class ClusterLife:
                 self._events.record(pod, "Started", f"Started container {c['name']}", now=now, host=host,
                                     field_path=fp)
                 lines = startup_lines(flavour_of(c["image"]), now, c["name"], c["image"])
-                self._server.append_log(ns, name, c["name"], lines)
+                self._store.append_log(ns, name, c["name"], lines)
 
     def _pod_ip(self, node: Mapping[str, Any], used: set[str]) -> str:
         prefix = node["spec"].get("podCIDR", "10.244.0.0/24").rsplit(".", 1)[0]
@@ -434,7 +479,7 @@ class ClusterLife:
     def _scheduler(self, now: float, nodes: Sequence[Obj]) -> None:
         """Pending pods are retried: bound when a node admits them, else the
         FailedScheduling event is bumped."""
-        pods = self._server.list("Pod")
+        pods = self._store.list("Pod")
         load = Counter(p["spec"].get("nodeName") for p in pods if not _terminating(p))
         for pod in pods:
             if pod["spec"].get("nodeName") or _terminating(pod) or pod["status"].get("phase") != "Pending":
@@ -459,7 +504,7 @@ class ClusterLife:
                                      hostIPs=[{"ip": host}], startTime=k.rfc3339(now),
                                      containerStatuses=statuses)
 
-            if self._server.mutate("Pod", ns, name, bind) is not None:
+            if self._store.mutate("Pod", ns, name, bind) is not None:
                 self._events.record(pod, "Scheduled", f"Successfully assigned {ns}/{name} to {node_name}",
                                     now=now, component="default-scheduler")
 
@@ -467,7 +512,7 @@ class ClusterLife:
 
     def _nodes(self, now: float) -> list[Obj]:
         """A cordoned node gets the unschedulable taint; an uncordoned one loses it."""
-        nodes = self._server.list("Node")
+        nodes = self._store.list("Node")
         changed = False
         for node in nodes:
             want = bool(node["spec"].get("unschedulable"))
@@ -485,13 +530,13 @@ class ClusterLife:
                 else:
                     obj["spec"].pop("taints", None)
 
-            self._server.mutate("Node", None, node["metadata"]["name"], fix)
+            self._store.mutate("Node", None, node["metadata"]["name"], fix)
             state = "NodeNotSchedulable" if want else "NodeSchedulable"
             node_name = node["metadata"]["name"]
             self._events.record(node, state, f"Node {node_name} status is now: {state}", now=now,
                                 host=node_name)
             changed = True
-        return self._server.list("Node") if changed else nodes
+        return self._store.list("Node") if changed else nodes
 
     # ------------------------------------------------------------ controllers
 
@@ -499,7 +544,7 @@ class ClusterLife:
         """Pods by controller uid: the live ones, and those being deleted."""
         live: dict[str, list[Obj]] = defaultdict(list)
         dying: dict[str, list[Obj]] = defaultdict(list)
-        for pod in self._server.list("Pod"):
+        for pod in self._store.list("Pod"):
             uid = _controller_uid(pod)
             if uid:
                 (dying if _terminating(pod) else live)[uid].append(pod)
@@ -508,11 +553,11 @@ class ClusterLife:
     def _deployments(self, now: float, nodes: Sequence[Obj], load: Counter[str | None]) -> None:
         live, _ = self._owned()
         sets: dict[str, list[Obj]] = defaultdict(list)
-        for rs in self._server.list("ReplicaSet"):
+        for rs in self._store.list("ReplicaSet"):
             uid = _controller_uid(rs)
             if uid:
                 sets[uid].append(rs)
-        for dep in self._server.list("Deployment"):
+        for dep in self._store.list("Deployment"):
             try:
                 self._deployment(dep, sets[dep["metadata"]["uid"]], live, now, nodes, load)
             except Exception:
@@ -572,7 +617,7 @@ class ClusterLife:
                                      generation=int(meta.get("generation", 1)),
                                      new_rs=current["metadata"]["name"], at=now, since=_created(dep))
         status["conditions"] = _keep_times(status["conditions"], dep.get("status", {}).get("conditions", ()))
-        self._server.mutate("Deployment", ns, name, lambda obj: obj.__setitem__("status", status))
+        self._store.mutate("Deployment", ns, name, lambda obj: obj.__setitem__("status", status))
 
     def _new_replica_set(self, dep: Obj, owned: Sequence[Obj], now: float) -> Obj:
         template = dep["spec"]["template"]
@@ -584,12 +629,12 @@ class ClusterLife:
         revision = max((_revision(rs) for rs in owned), default=0) + 1
         rs = k.replica_set(dep, template_hash_=hash_, uid=k.new_uid(self._rng), created=now, replicas=0,
                            template=template, revision=revision, total=0)
-        self._server.put(rs)
+        self._store.put(rs)
 
         def stamp(obj: Obj) -> None:
             obj["metadata"].setdefault("annotations", {})["deployment.kubernetes.io/revision"] = str(revision)
 
-        self._server.mutate("Deployment", *_key(dep), stamp)
+        self._store.mutate("Deployment", *_key(dep), stamp)
         return rs
 
     def _sync_replica_set(self, dep: Obj, rs: Obj, pods: Sequence[Obj], now: float) -> None:
@@ -605,7 +650,7 @@ class ClusterLife:
             annotations["deployment.kubernetes.io/desired-replicas"] = wanted
             obj["status"] = {**status, "observedGeneration": generation}
 
-        self._server.mutate("ReplicaSet", *_key(rs), sync)
+        self._store.mutate("ReplicaSet", *_key(rs), sync)
         if replicas != before:
             direction = "up" if replicas > before else "down"
             tail = f" from {before}" if before else ""
@@ -616,17 +661,17 @@ class ClusterLife:
         limit = int(dep["spec"].get("revisionHistoryLimit", 10))
         idle = [rs for rs in owned if rs is not current and int(rs["spec"].get("replicas", 0)) == 0]
         for rs in idle[:max(len(idle) - limit, 0)]:
-            self._server.remove("ReplicaSet", *_key(rs))
+            self._store.remove("ReplicaSet", *_key(rs))
 
     def _fresh_name(self, prefix: str, namespace: str) -> str:
         while True:
             name = f"{prefix}{k.random_suffix(self._rng)}"
-            if self._server.get("Pod", namespace, name) is None:
+            if self._store.get("Pod", namespace, name) is None:
                 return name
 
     def _stateful_sets(self, now: float, nodes: Sequence[Obj], load: Counter[str | None]) -> None:
         live, dying = self._owned()
-        for sts in self._server.list("StatefulSet"):
+        for sts in self._store.list("StatefulSet"):
             try:
                 uid = sts["metadata"]["uid"]
                 self._stateful_set(sts, live.get(uid, []), bool(dying.get(uid)), now, nodes, load)
@@ -682,11 +727,11 @@ class ClusterLife:
                                        current=revisions.count(current_revision), updated=updated,
                                        current_revision=current_revision, update_revision=revision,
                                        generation=int(meta.get("generation", 1)))
-        self._server.mutate("StatefulSet", ns, name, lambda obj: obj.__setitem__("status", status))
+        self._store.mutate("StatefulSet", ns, name, lambda obj: obj.__setitem__("status", status))
 
     def _daemon_sets(self, now: float, nodes: Sequence[Obj], load: Counter[str | None]) -> None:
         live, dying = self._owned()
-        for ds in self._server.list("DaemonSet"):
+        for ds in self._store.list("DaemonSet"):
             try:
                 uid = ds["metadata"]["uid"]
                 self._daemon_set(ds, live.get(uid, []), dying.get(uid, []), now, nodes, load)
@@ -729,13 +774,13 @@ class ClusterLife:
                                      ready=sum(pod_is_ready(p) for p in pods),
                                      updated=len(pods) - len([p for p in outdated if p in pods]),
                                      generation=int(meta.get("generation", 1)))
-        self._server.mutate("DaemonSet", ns, name, lambda obj: obj.__setitem__("status", status))
+        self._store.mutate("DaemonSet", ns, name, lambda obj: obj.__setitem__("status", status))
 
     # ------------------------------------------------------------ faults
 
     def _crash_loops(self, now: float) -> None:
         """The crash-looping pod crashes again: one more restart, a bumped BackOff."""
-        for pod in self._server.list("Pod"):
+        for pod in self._store.list("Pod"):
             if _terminating(pod) or _fault(pod) != "crashloop":
                 continue
             statuses = pod["status"].get("containerStatuses") or ()
@@ -755,7 +800,7 @@ class ClusterLife:
                 first = obj["status"]["containerStatuses"][0]
                 first.update(restartCount=restarts, state=waiting, lastState=last, ready=False, started=False)
 
-            if self._server.mutate("Pod", ns, name, crash) is None:
+            if self._store.mutate("Pod", ns, name, crash) is None:
                 continue
             node = pod["spec"].get("nodeName")
             fp = _field_path(cs["name"])
@@ -764,16 +809,20 @@ class ClusterLife:
             self._events.record(pod, "Pulled", _pulled(cs["image"]), now=now, host=node, field_path=fp)
             run = startup_lines(flavour_of(cs["image"]), now - 3, cs["name"], cs["image"])
             run += crash_lines(now - 1, cs["name"], oom=False)
-            self._server.append_log(ns, name, cs["name"], run)
-            self._server.append_log(ns, name, cs["name"], run, previous=True)
+            self._store.append_log(ns, name, cs["name"], run)
+            self._store.append_log(ns, name, cs["name"], run, previous=True)
 
     def restart_container(self, namespace: str, pod: str, container: str | None = None, *,
                           reason: str | None = None, now: float | None = None) -> bool:
         """Restart one running container as the kubelet would after it exited:
         restartCount+1, lastState terminated, events bumped, logs rotated.
         An OOM-prone pod (fault "oom") dies OOMKilled (137), others Error (1)."""
-        now = self._clock() if now is None else now
-        obj = self._server.get("Pod", namespace, pod)
+        with self._tick_lock:
+            return self._restart(namespace, pod, container, reason, self._clock() if now is None else now)
+
+    def _restart(self, namespace: str, pod: str, container: str | None, reason: str | None,
+                 now: float) -> bool:
+        obj = self._store.get("Pod", namespace, pod)
         if obj is None or _terminating(obj):
             return False
         statuses = obj["status"].get("containerStatuses") or ()
@@ -795,7 +844,7 @@ class ClusterLife:
                     s.update(restartCount=int(s.get("restartCount", 0)) + 1, lastState=last,
                              state=k.running_state(now), containerID=new_id)
 
-        if self._server.mutate("Pod", namespace, pod, restart) is None:
+        if self._store.mutate("Pod", namespace, pod, restart) is None:
             return False
         node = obj["spec"].get("nodeName")
         fp = _field_path(cs["name"])
@@ -807,16 +856,16 @@ class ClusterLife:
         previous = log_lines(flavour, self._rng, start=max(started, now - 600), end=now, count=20,
                              service=cs["name"])
         previous += crash_lines(now, cs["name"], oom=reason == "OOMKilled") if exit_code else []
-        self._server.append_log(namespace, pod, cs["name"], previous, previous=True)
+        self._store.append_log(namespace, pod, cs["name"], previous, previous=True)
         restarted = startup_lines(flavour, now, cs["name"], cs["image"])
-        self._server.append_log(namespace, pod, cs["name"], restarted)
+        self._store.append_log(namespace, pod, cs["name"], restarted)
         return True
 
     def _random_restarts(self, now: float) -> None:
         """Now and then a healthy container restarts, and the OOM-prone one is killed."""
         if self._rng.random() >= self.restart_chance:
             return
-        pods = [p for p in self._server.list("Pod")
+        pods = [p for p in self._store.list("Pod")
                 if _running(p) and pod_is_ready(p) and not _terminating(p) and _fault(p) != "crashloop"]
         if pods:
             pod = self._rng.choice(pods)
@@ -828,7 +877,7 @@ class ClusterLife:
     def _next_release(self) -> None:
         """When the rolling scenario's Deployment has been quiet for a while, ship its next tag."""
         ns, name = SCENARIOS["rolling"]
-        dep = self._server.get("Deployment", ns, name)
+        dep = self._store.get("Deployment", ns, name)
         if dep is None:
             return
         status, replicas = dep.get("status") or {}, int(dep["spec"].get("replicas", 1))
@@ -843,7 +892,7 @@ class ClusterLife:
             first = obj["spec"]["template"]["spec"]["containers"][0]
             first["image"] = _bump_tag(first["image"])
 
-        self._server.mutate("Deployment", ns, name, release)
+        self._store.mutate("Deployment", ns, name, release)
 
     # ------------------------------------------------------------ metrics and logs
 
@@ -851,9 +900,9 @@ class ClusterLife:
         """Usage drifts; new pods get metrics, gone ones lose them; a node's usage is
         its pods' plus the system's; a node that is down has none."""
         ready = {n["metadata"]["name"]: n for n in nodes if node_is_ready(n)}
-        old = {_key(m): m for m in self._server.list("PodMetrics")}
+        old = {_key(m): m for m in self._store.list("PodMetrics")}
         totals: dict[str, list[int]] = {name: [0, 0] for name in ready}
-        for pod in self._server.list("Pod"):
+        for pod in self._store.list("Pod"):
             key = _key(pod)
             node_name = pod["spec"].get("nodeName", "")
             if _terminating(pod) or node_name not in ready or not _running(pod):
@@ -866,20 +915,20 @@ class ClusterLife:
                 usage = self._drift(pod, previous)
                 first = (previous.get("containers") or [{"usage": {"cpu": ""}}])[0]
                 coarse = first["usage"]["cpu"].endswith("m")
-            self._server.put(metrics_for_pod(pod, usage, now, coarse=coarse))
+            self._store.put(metrics_for_pod(pod, usage, now, coarse=coarse))
             totals[node_name][0] += sum(u[1] for u in usage)
             totals[node_name][1] += sum(u[2] for u in usage)
         for ns, name in old:
-            self._server.remove("PodMetrics", ns, name)
+            self._store.remove("PodMetrics", ns, name)
         for node in nodes:
             name = node["metadata"]["name"]
             if name not in ready:
-                if self._server.get("NodeMetrics", None, name) is not None:
-                    self._server.remove("NodeMetrics", None, name)
+                if self._store.get("NodeMetrics", None, name) is not None:
+                    self._store.remove("NodeMetrics", None, name)
                 continue
             base = self._base_usage.setdefault(name, node_base_usage(node, self._rng))
             wobble = math.exp(self._rng.gauss(0, 0.05))
-            self._server.put(metrics_for_node(node, int(base[0] * wobble) + totals[name][0],
+            self._store.put(metrics_for_node(node, int(base[0] * wobble) + totals[name][0],
                                               base[1] + totals[name][1], now))
 
     def _drift(self, pod: Obj, metrics: Mapping[str, Any]) -> list[tuple[str, int, int]]:
@@ -909,7 +958,7 @@ class ClusterLife:
     def _logs(self, now: float, nodes: Sequence[Obj]) -> None:
         """A few lines for each running container (followers see them at once)."""
         ready = {n["metadata"]["name"] for n in nodes if node_is_ready(n)}
-        targets = [(pod, cs) for pod in self._server.list("Pod")
+        targets = [(pod, cs) for pod in self._store.list("Pod")
                    if not _terminating(pod) and pod["spec"].get("nodeName") in ready
                    for cs in pod["status"].get("containerStatuses") or ()
                    if "running" in (cs.get("state") or {})]
@@ -918,14 +967,14 @@ class ClusterLife:
         for pod, cs in targets:
             lines = log_lines(flavour_of(cs["image"]), self._rng, start=now - self.period, end=now,
                               count=self._rng.randint(1, 3), service=cs["name"])
-            self._server.append_log(*_key(pod), cs["name"], lines)
+            self._store.append_log(*_key(pod), cs["name"], lines)
 
     def _prune_events(self) -> None:
         """Keep the newest ``max_events`` events (the API server expires old ones)."""
-        events = self._server.list("Event")
+        events = self._store.list("Event")
         if len(events) <= self.max_events:
             return
         events.sort(key=lambda ev: ev.get("lastTimestamp") or "")
         for ev in events[:len(events) - self.max_events]:
-            self._server.remove("Event", *_key(ev))
+            self._store.remove("Event", *_key(ev))
         self._events.reset()

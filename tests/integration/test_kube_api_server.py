@@ -351,6 +351,10 @@ def test_gone_after_compact(server: KubeApiServer, core: client.CoreV1Api) -> No
             pass
     assert err.value.status == 410
 
+    server.fail(410, resource="pods", verb="watch", times=1)      # the injected form is the same event
+    injected = core.list_namespaced_pod("shop", watch=True, _preload_content=False)
+    assert injected.status == 200 and json.loads(injected.data)["object"]["reason"] == "Expired"
+
     with pytest.raises(ApiException) as err:
         core.list_namespaced_pod("shop", limit=2, _continue=listed.metadata._continue)
     assert err.value.status == 410

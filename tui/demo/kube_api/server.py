@@ -108,7 +108,8 @@ class ResourceType:
     @cached_property
     def prefix(self) -> bytes:
         """Opening bytes of a full object; a stored body's `{` is replaced by this."""
-        return json.dumps({"kind": self.kind, "apiVersion": self.api_version})[:-1].encode() + b","
+        return json.dumps({"kind": self.kind, "apiVersion": self.api_version},
+                          separators=(",", ":"))[:-1].encode() + b","
 
 
 KINDS: tuple[ResourceType, ...] = (
@@ -1183,7 +1184,7 @@ class KubeApiServer:
             if gone is None:
                 for event in replay:      # before any await: no live event can slip in between
                     sub.offer(event)
-                sub.start_rv = current
+                sub.start_rv = max(current, sub.start_rv)
                 self._subscribers[rtype.kind].add(sub)
                 self._changed.notify_all()
         response = web.StreamResponse(status=200, headers={"Content-Type": "application/json",
@@ -1446,16 +1447,14 @@ class KubeApiServer:
             pod = _decode(info.rtype, self._entry(info))
         spec, status = pod.get("spec") or {}, pod.get("status") or {}
         names = [c.get("name") for c in spec.get("containers") or []]
-        init_names = [c.get("name") for c in spec.get("initContainers") or []]
-        every = names + init_names + [c.get("name") for c in spec.get("ephemeralContainers") or []]
+        # every container in podutil.VisitContainers order: init, regular, ephemeral
+        every = [c.get("name") for part in ("initContainers", "containers", "ephemeralContainers")
+                 for c in spec.get(part) or []]
         container = query.get("container") or ""
         if not container:
             if len(names) != 1:
-                message = (f"a container name must be specified for pod {info.name}, choose one of: "
-                           f"[{' '.join(names)}]")
-                if init_names:
-                    message += f" or one of the init containers: [{' '.join(init_names)}]"
-                raise ApiError(400, message)
+                raise ApiError(400, f"a container name must be specified for pod {info.name}"
+                                    + (f", choose one of: [{' '.join(every)}]" if names else ""))
             container = names[0]
         elif container not in every:
             raise ApiError(400, f"container {container} is not valid for pod {info.name}")

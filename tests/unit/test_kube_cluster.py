@@ -504,3 +504,57 @@ def test_start_and_stop_a_thread_that_wakes_at_once() -> None:
     started = time.perf_counter()
     life.stop()
     assert not life.running and time.perf_counter() - started < 1.0
+
+
+def test_restarted_at_rolls_stateful_set_pods_under_the_same_names(live: Any) -> None:
+    server, _, tick = live
+    uids = {p["metadata"]["name"]: p["metadata"]["uid"] for p in pods_of(server, "postgres-", "payments")}
+
+    def restart(obj: dict) -> None:
+        obj["spec"]["template"]["metadata"].setdefault("annotations", {})[k.RESTARTED_AT] = k.rfc3339(NOW)
+
+    server.mutate("StatefulSet", "payments", "postgres", restart)
+
+    def rolled() -> bool:
+        status = server.get("StatefulSet", "payments", "postgres")["status"]
+        return status["currentRevision"] == status["updateRevision"] and status.get("readyReplicas") == 2
+
+    tick(until=rolled)
+    pods = {p["metadata"]["name"]: p for p in pods_of(server, "postgres-", "payments")}
+    assert set(pods) == set(uids) and all(pods[n]["metadata"]["uid"] != uids[n] for n in uids)
+    revision = server.get("StatefulSet", "payments", "postgres")["status"]["updateRevision"]
+    assert {p["metadata"]["labels"]["controller-revision-hash"] for p in pods.values()} == {revision}
+
+
+def test_progressing_condition_tells_finished_broken_and_stalled_apart(live: Any) -> None:
+    server, _, tick = live
+
+    def progress(name: str, namespace: str = "shop") -> str:
+        status = server.get("Deployment", namespace, name)["status"]
+        return next(c["reason"] for c in status["conditions"] if c["type"] == "Progressing")
+
+    assert progress("cart") == "NewReplicaSetAvailable"            # finished; a pod broke later
+    assert progress("fraud-model", "payments") == "ProgressDeadlineExceeded"
+    assert progress("checkout") == "ReplicaSetUpdated"
+    catalog_rv = server.get("Deployment", "shop", "catalog")["metadata"]["resourceVersion"]
+    tick(5)
+    assert progress("cart") == "NewReplicaSetAvailable"
+    assert progress("fraud-model", "payments") == "ProgressDeadlineExceeded"
+    assert progress("checkout") == "NewReplicaSetAvailable"
+    # nothing happened to catalog: its status writes were no-ops, no watch event
+    assert server.get("Deployment", "shop", "catalog")["metadata"]["resourceVersion"] == catalog_rv
+
+
+def test_a_rollout_that_cannot_place_its_pods_times_out(live: Any) -> None:
+    server, _, tick = live
+
+    def grow(obj: dict) -> None:
+        obj["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"] = "100Gi"
+        obj["spec"]["progressDeadlineSeconds"] = 10
+
+    server.mutate("Deployment", "shop", "catalog", grow)
+    tick(2)
+    pending = [p for p in pods_of(server, "catalog-") if p["status"]["phase"] == "Pending"]
+    assert len(pending) == 1 and "Insufficient memory" in pending[0]["status"]["conditions"][0]["message"]
+    tick(until=lambda: next(c for c in server.get("Deployment", "shop", "catalog")["status"]["conditions"]
+                            if c["type"] == "Progressing")["reason"] == "ProgressDeadlineExceeded", limit=8)

@@ -521,10 +521,15 @@ def _add_deployment(b: _Builder, app: App, ns: str, workers: Sequence[Obj], scen
         pods.extend(rs_pods)
     new_rs = plan[-1][0]
     updated = plan[-1][1]
+    # A rollout that finished long ago stays finished when a pod breaks later;
+    # one that cannot place its pods times out after progressDeadlineSeconds.
+    progress = {"cart": "NewReplicaSetAvailable", "fraud-model": "ProgressDeadlineExceeded"}.get(app.name) \
+        if scenarios else None
     dep["status"] = k.deployment_status(
         replicas=app.replicas, total=len(pods), updated=updated, ready=sum(pod_is_ready(p) for p in pods),
         generation=dep["metadata"]["generation"], new_rs=new_rs["metadata"]["name"],
-        at=b.now - 40 if rolling else created, since=created)
+        at=b.now - 40 if rolling else b.now - 900 if app.name == "fraud-model" else created, since=created,
+        progress=progress)
 
 
 def _scenario_pod_name(app: App, index: int) -> str | None:

@@ -144,17 +144,38 @@ def _ordinal(pod: Mapping[str, Any]) -> int:
     return int(tail) if tail.isdigit() else -1
 
 
-def _keep_times(new: list[Obj], old: Sequence[Mapping[str, Any]]) -> list[Obj]:
-    """Unchanged conditions keep their timestamps, so an unchanged status is a
-    no-op write (no watch event), as with a real controller."""
-    before = {(c.get("type"), c.get("status"), c.get("reason")): c for c in old}
+def _keep_times(new: list[Obj], old: Sequence[Mapping[str, Any]], *, moved: bool) -> list[Obj]:
+    """Conditions keep lastTransitionTime while their status holds and
+    lastUpdateTime while nothing happens, so an unchanged status is a no-op
+    write (no watch event) and a stalled rollout shows since when."""
+    before = {c.get("type"): c for c in old}
     for cond in new:
-        prior = before.get((cond["type"], cond["status"], cond.get("reason")))
-        if prior is not None:
-            for stamp in ("lastTransitionTime", "lastUpdateTime"):
-                if stamp in cond and stamp in prior:
-                    cond[stamp] = prior[stamp]
+        prior = before.get(cond["type"])
+        if prior is None:
+            continue
+        if prior.get("status") == cond["status"] and "lastTransitionTime" in prior:
+            cond["lastTransitionTime"] = prior["lastTransitionTime"]
+        same = prior.get("reason") == cond.get("reason") and not (moved and cond["type"] == "Progressing")
+        if same and "lastUpdateTime" in prior and "lastUpdateTime" in cond:
+            cond["lastUpdateTime"] = prior["lastUpdateTime"]
     return new
+
+
+def _progress(before: Mapping[str, Any], *, complete: bool, moved: bool, now: float, deadline: float) -> str:
+    """The Progressing reason: done when every new replica is ready; a rollout
+    that finished stays finished if a pod breaks later; one that makes no
+    progress for ``deadline`` seconds has timed out."""
+    if complete:
+        return "NewReplicaSetAvailable"
+    prior = next((c for c in before.get("conditions", ()) if c.get("type") == "Progressing"), None)
+    if moved or prior is None:
+        return "ReplicaSetUpdated"
+    reason = prior.get("reason", "ReplicaSetUpdated")
+    if reason == "ReplicaSetUpdated":
+        since = prior.get("lastUpdateTime") or prior.get("lastTransitionTime")
+        if since and now - k.parse_time(since) > deadline:
+            return "ProgressDeadlineExceeded"
+    return reason if reason in k.PROGRESS_MESSAGES else "ReplicaSetUpdated"
 
 
 def _bump_tag(image: str) -> str:
@@ -579,6 +600,7 @@ class ClusterLife:
             owned.append(current)
         new_pods = list(live.get(current["metadata"]["uid"], ()))
         old = [(rs, p) for rs in owned if rs is not current for p in live.get(rs["metadata"]["uid"], ())]
+        old_count = len(old)
 
         def create() -> None:
             prefix = f"{current['metadata']['name']}-"
@@ -612,11 +634,18 @@ class ClusterLife:
             self._sync_replica_set(dep, rs, pods, now)
         self._prune_history(dep, owned, current)
         everyone = new_pods + [p for _, p in old]
+        ready = sum(pod_is_ready(p) for p in everyone)
+        before = dep.get("status") or {}
+        acted = len(new_pods) != len(live.get(current["metadata"]["uid"], ())) or len(old) != old_count
+        moved = (acted or ready > before.get("readyReplicas", 0)
+                 or len(new_pods) > before.get("updatedReplicas", 0))
+        progress = _progress(before, complete=not old and len(new_pods) == desired and ready >= desired,
+                             moved=moved, now=now, deadline=float(spec.get("progressDeadlineSeconds", 600)))
         status = k.deployment_status(replicas=desired, total=len(everyone), updated=len(new_pods),
-                                     ready=sum(pod_is_ready(p) for p in everyone),
-                                     generation=int(meta.get("generation", 1)),
-                                     new_rs=current["metadata"]["name"], at=now, since=_created(dep))
-        status["conditions"] = _keep_times(status["conditions"], dep.get("status", {}).get("conditions", ()))
+                                     ready=ready, generation=int(meta.get("generation", 1)),
+                                     new_rs=current["metadata"]["name"], at=now, since=_created(dep),
+                                     progress=progress)
+        status["conditions"] = _keep_times(status["conditions"], before.get("conditions", ()), moved=moved)
         self._store.mutate("Deployment", ns, name, lambda obj: obj.__setitem__("status", status))
 
     def _new_replica_set(self, dep: Obj, owned: Sequence[Obj], now: float) -> Obj:

@@ -598,18 +598,30 @@ def deployment(
     }
 
 
+PROGRESS_MESSAGES = {
+    "ReplicaSetUpdated": ("True", 'ReplicaSet "{}" is progressing.'),
+    "NewReplicaSetAvailable": ("True", 'ReplicaSet "{}" has successfully progressed.'),
+    "ProgressDeadlineExceeded": ("False", 'ReplicaSet "{}" has timed out progressing.'),
+}
+
+
 def deployment_status(*, replicas: int, total: int, updated: int, ready: int, generation: int,
-                      new_rs: str, at: float, since: float) -> Obj:
-    """Status of a Deployment: Available while no more than 25 % is unavailable,
-    Progressing as ReplicaSetUpdated until every replica runs the new template."""
+                      new_rs: str, at: float, since: float, progress: str | None = None) -> Obj:
+    """Status of a Deployment: Available while no more than 25 % is unavailable.
+
+    ``progress`` is the Progressing reason; by default ReplicaSetUpdated until
+    every replica runs the new template and is ready. It is the caller's to say
+    when a finished rollout stays finished although a pod broke later
+    (NewReplicaSetAvailable), or when it stalled (ProgressDeadlineExceeded).
+    """
     max_unavailable = replicas // 4
     available = ready >= replicas - max_unavailable
-    done = updated >= replicas and total == updated and ready >= replicas
-    progressing = (condition("Progressing", "True", at=at, probe=False, reason="NewReplicaSetAvailable",
-                             message=f'ReplicaSet "{new_rs}" has successfully progressed.')
-                   if done else
-                   condition("Progressing", "True", at=at, probe=False, reason="ReplicaSetUpdated",
-                             message=f'ReplicaSet "{new_rs}" is progressing.'))
+    if progress is None:
+        done = updated >= replicas and total == updated and ready >= replicas
+        progress = "NewReplicaSetAvailable" if done else "ReplicaSetUpdated"
+    flag, text = PROGRESS_MESSAGES[progress]
+    progressing = condition("Progressing", flag, at=at, probe=False, reason=progress,
+                            message=text.format(new_rs))
     availability = (condition("Available", "True", at=since, probe=False, reason="MinimumReplicasAvailable",
                               message="Deployment has minimum availability.")
                     if available else

@@ -423,6 +423,14 @@ def test_forbidden_on_one_resource(server: KubeApiServer, core: client.CoreV1Api
     server.clear_faults()
     assert core.list_pod_for_all_namespaces().items == []
 
+    # A resource this server does not serve still takes its fault, as RBAC sees it first.
+    server.fail(403, resource="secrets", verb="list")
+    with pytest.raises(ApiException) as err:
+        core.list_namespaced_secret("shop")
+    assert err.value.status == 403 and status_of(err.value)["message"] == (
+        f'secrets is forbidden: User "{VIEWER}" cannot list resource "secrets" in API group "" '
+        'in the namespace "shop"')
+
 
 def test_injected_500_once_and_not_found(server: KubeApiServer, core: client.CoreV1Api,
                                          apps: client.AppsV1Api) -> None:

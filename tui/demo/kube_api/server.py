@@ -142,6 +142,8 @@ SUBRESOURCES: dict[str, tuple[str | None, str | None, str | None, tuple[str, ...
     "eviction": ("policy", "v1", "Eviction", ("create",)),
     "scale": ("autoscaling", "v1", "Scale", ("get", "patch", "update")),
 }
+_VERB_NAMED = {"get": True, "update": True, "patch": True, "delete": True, "list": False, "create": False,
+               "deletecollection": False}
 SUBRESOURCE_METHODS = {"status": {"GET", "PUT", "PATCH"}, "log": {"GET"}, "eviction": {"POST"},
                        "scale": {"GET", "PUT", "PATCH"}}
 
@@ -197,20 +199,34 @@ class Fault:
 
 @dataclass(slots=True)
 class RequestInfo:
-    """What RBAC would see: verb, resource (with subresource), namespace, name."""
+    """What RBAC would see: verb, resource (with subresource), namespace, name.
+
+    `plural` is None for a non-resource path (/version, discovery); `rtype` is None
+    for those and for resources this server does not serve (faults still apply).
+    """
 
     verb: str
     path: str
-    rtype: ResourceType | None = None
+    plural: str | None = None
+    group: str = ""
     namespace: str | None = None
     name: str | None = None
     subresource: str | None = None
+    rtype: ResourceType | None = None
 
     @property
     def resource(self) -> str | None:
-        if self.rtype is None:
+        if self.plural is None:
             return None
-        return f"{self.rtype.plural}/{self.subresource}" if self.subresource else self.rtype.plural
+        return f"{self.plural}/{self.subresource}" if self.subresource else self.plural
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.plural}.{self.group}" if self.group else str(self.plural)
+
+    def details(self) -> dict[str, Any]:
+        return {**({"name": self.name} if self.name else {}), **({"group": self.group} if self.group else {}),
+                "kind": str(self.plural)}
 
 
 _Snapshot = tuple[list[tuple[str, str]], list[Entry]]     # sorted keys, entries in that order
@@ -237,28 +253,28 @@ def _not_found(rtype: ResourceType, name: str) -> ApiError:
 
 
 def _forbidden_message(info: RequestInfo) -> str:
-    if info.rtype is None:
+    if info.plural is None:
         return f'forbidden: User "{FORBIDDEN_USER}" cannot get path "{info.path}"'
-    subject = f'{info.rtype.qualified} "{info.name}"' if info.name else info.rtype.qualified
+    subject = f'{info.qualified} "{info.name}"' if info.name else info.qualified
     scope = f'in the namespace "{info.namespace}"' if info.namespace else "at the cluster scope"
     return (f'{subject} is forbidden: User "{FORBIDDEN_USER}" cannot {info.verb} resource '
-            f'"{info.resource}" in API group "{info.rtype.group}" {scope}')
+            f'"{info.resource}" in API group "{info.group}" {scope}')
 
 
 def _fault_error(fault: Fault, info: RequestInfo) -> ApiError:
     """An injected failure worded the way the real server words that status."""
     code = fault.status
-    details = _details(info.rtype, info.name) if info.rtype else None
+    details = info.details() if info.plural else None
     headers: dict[str, str] = {}
     if code == 403:
         message = _forbidden_message(info)
     elif code == 401:
         message, details = "Unauthorized", None
     elif code == 404:
-        message = (f'{info.rtype.qualified} "{info.name}" not found' if info.rtype and info.name
+        message = (f'{info.qualified} "{info.name}" not found' if info.plural and info.name
                    else "the server could not find the requested resource")
-    elif code == 409 and info.rtype and info.name:
-        message = (f'Operation cannot be fulfilled on {info.rtype.qualified} "{info.name}": the object has '
+    elif code == 409 and info.plural and info.name:
+        message = (f'Operation cannot be fulfilled on {info.qualified} "{info.name}": the object has '
                    "been modified; please apply your changes to the latest version and try again")
     elif code == 410:
         message = "too old resource version"
@@ -938,9 +954,11 @@ class KubeApiServer:
             try:
                 self._inject(info)
             except _WatchGone as gone:
+                self._validate(info, request.method)
                 return await self._watch(request, info, query, gone)
-        if info.rtype is None:
+        if info.plural is None:
             return self._nonresource(info)
+        self._validate(info, request.method)
         if body_error is not None and request.method in ("POST", "PUT", "PATCH"):
             raise ApiError(400, f"the object provided is unrecognized: {body_error}")
         sub = info.subresource
@@ -975,6 +993,7 @@ class KubeApiServer:
         raise error
 
     def _route(self, method: str, path: str, query: dict[str, str]) -> RequestInfo:
+        """Parse a path the way kube-apiserver's RequestInfoFactory does (served or not)."""
         parts = [p for p in path.split("/") if p]
         if parts[:1] == ["api"] and len(parts) >= 3:
             group, version, rest = "", parts[1], parts[2:]
@@ -982,34 +1001,41 @@ class KubeApiServer:
             group, version, rest = parts[1], parts[2], parts[3:]
         else:
             return RequestInfo("get" if method == "GET" else method.lower(), path)
-        watch_path = rest[0] == "watch"
-        if watch_path:
+        watch = rest[0] == "watch"
+        if watch:
             rest = rest[1:]
         namespace = None
         if len(rest) > 2 and rest[0] == "namespaces" and rest[2] not in ("status", "finalize"):
             namespace, rest = rest[1], rest[2:]
-        rtype = self._types.get((group, version, rest[0])) if rest else None
-        if rtype is None or len(rest) > 3 or (namespace is not None and not rtype.namespaced):
+        if not rest:
             raise ApiError(404, "the server could not find the requested resource")
         name = rest[1] if len(rest) > 1 else None
         sub = rest[2] if len(rest) > 2 else None
-        info = RequestInfo("", path, rtype, namespace, name, sub)
         if sub is not None:
-            if sub not in rtype.subresources:
-                raise ApiError(404, "the server could not find the requested resource")
-            if method not in SUBRESOURCE_METHODS[sub]:
-                raise ApiError(405, "the server does not allow this method on the requested resource")
-            info.verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "POST": "create"}[method]
-            return info
-        watch = watch_path or _bool(query, "watch")
-        verbs = {"GET": "watch" if watch else ("get" if name else "list"), "POST": "create", "PUT": "update",
-                 "PATCH": "patch", "DELETE": "delete" if name else "deletecollection"}
-        verb = verbs.get(method)
-        if verb is None or verb not in rtype.verbs or (name is None and verb in ("update", "patch")) \
-                or (name is not None and verb == "create"):
+            verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "POST": "create"}.get(method, "")
+        else:
+            watch = watch or _bool(query, "watch")
+            verb = {"GET": "watch" if watch else ("get" if name else "list"), "POST": "create",
+                    "PUT": "update", "PATCH": "patch",
+                    "DELETE": "delete" if name else "deletecollection"}.get(method, "")
+        rtype = self._types.get((group, version, rest[0]))
+        if rtype is not None and (len(rest) > 3 or (namespace is not None and not rtype.namespaced)):
+            rtype = None
+        return RequestInfo(verb, path, rest[0], group, namespace, name, sub, rtype)
+
+    @staticmethod
+    def _validate(info: RequestInfo, method: str) -> None:
+        """404 for what is not served here, 405 for a verb the resource does not take."""
+        rtype = info.rtype
+        if rtype is None or (info.subresource is not None and info.subresource not in rtype.subresources):
+            raise ApiError(404, "the server could not find the requested resource")
+        if info.subresource is not None:
+            allowed = method in SUBRESOURCE_METHODS[info.subresource]
+        else:
+            named = info.name is not None       # a watch may be on one object or on a collection
+            allowed = info.verb in rtype.verbs and _VERB_NAMED.get(info.verb, named) == named
+        if not allowed:
             raise ApiError(405, "the server does not allow this method on the requested resource")
-        info.verb = verb
-        return info
 
     # ------------------------------------------------------------------ discovery
 
@@ -1095,6 +1121,8 @@ class KubeApiServer:
         assert rtype is not None
         labels, fields = self._selectors(info, query)
         limit = _int(query, "limit") or self._page_default
+        if limit is not None and limit <= 0:
+            limit = None
         token = query.get("continue") or None
         if not rtype.versioned:      # metrics-server neither pages nor versions its lists
             limit, token = None, None

@@ -102,7 +102,7 @@ def build_api_client(settings: KubernetesSettings, context: str) -> k8s_client.A
             k8s_config.load_incluster_config(client_configuration=configuration)
         except ConfigException as exc:
             raise ContextError(f"in_cluster: {exc} (is stacktop running in a pod?)") from None
-        return k8s_client.ApiClient(configuration)
+        return _api_client(configuration)
     path = _joined(settings.kubeconfig)
     try:
         contexts, _ = k8s_config.list_kube_config_contexts(config_file=path)
@@ -112,11 +112,20 @@ def build_api_client(settings: KubernetesSettings, context: str) -> k8s_client.A
     if context not in names:
         raise ContextError(f"context '{context}' is not in the kubeconfig "
                            f"(it has: {', '.join(names) or 'none'})")
+    configuration = k8s_client.Configuration()
     try:
-        return k8s_config.new_client_from_config(config_file=path, context=context,
-                                                 persist_config=False)
+        k8s_config.load_kube_config(config_file=path, context=context,
+                                    client_configuration=configuration, persist_config=False)
     except (ConfigException, OSError, ValueError) as exc:
         raise ContextError(f"context '{context}': {exc}") from None
+    return _api_client(configuration)
+
+
+def _api_client(configuration: k8s_client.Configuration) -> k8s_client.ApiClient:
+    # No silent urllib3 retries: informers retry with their own backoff and say so on
+    # screen, and an action must never be sent twice behind the operator's back.
+    configuration.retries = 0
+    return k8s_client.ApiClient(configuration)
 
 
 class Stream:
@@ -128,6 +137,12 @@ class Stream:
 
     def lines(self) -> Iterator[bytes]:
         """Complete lines as they arrive; a final unterminated line is yielded too."""
+        for batch in self.batches():
+            yield from batch
+
+    def batches(self) -> Iterator[list[bytes]]:
+        """The complete lines of each chunk as it arrives: what was sent together stays
+        together, and nothing waits for a line that has not been written yet."""
         pending = b""
         try:
             for chunk in self._response.stream(65536, decode_content=True):
@@ -137,13 +152,13 @@ class Stream:
                 if b"\n" not in pending:
                     continue
                 *complete, pending = pending.split(b"\n")
-                yield from complete
+                yield complete
         except Exception:
             if self._closed.is_set():  # closed from another thread: a normal end
                 return
             raise
         if pending:
-            yield pending
+            yield [pending]
 
     def close(self) -> None:
         """Callable from any thread: unblocks a reader waiting for the next chunk."""

@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 IDLE_INTERVAL = 5.0
 """With no watch event, still poll this often: statuses and ages stay current."""
 LOG_TAIL_LINES = 1000
-LOG_BATCH_SECONDS = 0.05
 LOG_BATCH_LINES = 500
 
 
@@ -244,16 +243,10 @@ class KubeViewProvider(Provider):
                 if stop.is_set():
                     stream.close()
                     return
-                batch: list[str] = []
-                flushed = time.monotonic()
-                for line in stream.lines():
-                    batch.append(line.decode("utf-8", "replace").rstrip("\r"))
-                    now = time.monotonic()
-                    if len(batch) >= LOG_BATCH_LINES or now - flushed >= LOG_BATCH_SECONDS:
-                        put(batch)
-                        batch, flushed = [], now
-                if batch:
-                    put(batch)
+                for chunk in stream.batches():
+                    lines = [line.decode("utf-8", "replace").rstrip("\r") for line in chunk]
+                    for start in range(0, len(lines), LOG_BATCH_LINES):
+                        put(lines[start:start + LOG_BATCH_LINES])
                 put(None)
             except BaseException as exc:  # delivered to the reader as one line
                 put(RuntimeError(explain(exc, verb="get", resource="pods/log",

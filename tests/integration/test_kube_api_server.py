@@ -608,6 +608,34 @@ def test_create_and_replace(server: KubeApiServer, core: client.CoreV1Api) -> No
     assert replaced.metadata.labels == {"v": "2"}
 
 
+def test_status_subresource_eviction_and_collections(server: KubeApiServer, core: client.CoreV1Api,
+                                                     apps: client.AppsV1Api) -> None:
+    server.put(minimal_deployment("web", "shop", replicas=2))
+    # The main resource ignores status changes and /status ignores the rest, as on a real server.
+    patched = apps.patch_namespaced_deployment("web", "shop", {"spec": {"paused": True},
+                                                               "status": {"replicas": 9}})
+    assert patched.spec.paused is True and patched.status.replicas == 2
+    status = apps.patch_namespaced_deployment_status("web", "shop", {"spec": {"replicas": 7},
+                                                                     "status": {"replicas": 3}})
+    assert status.status.replicas == 3 and status.spec.replicas == 2
+
+    scale = apps.read_namespaced_deployment_scale("web", "shop")
+    scale.spec.replicas = 4
+    assert apps.replace_namespaced_deployment_scale("web", "shop", scale).spec.replicas == 4
+    with pytest.raises(ApiException) as err:      # a stale Scale: optimistic concurrency
+        apps.replace_namespaced_deployment_scale("web", "shop", scale)
+    assert err.value.status == 409
+
+    server.put_many(minimal_pod(f"p{i}", "shop", labels={"batch": str(i % 2)}) for i in range(4))
+    core.create_namespaced_pod_eviction("p0", "shop", {"apiVersion": "policy/v1", "kind": "Eviction",
+                                                       "metadata": {"name": "p0", "namespace": "shop"}})
+    assert server.get("Pod", "shop", "p0") is None
+    # The real server answers a collection delete with the deleted objects' list.
+    gone = core.delete_collection_namespaced_pod("shop", label_selector="batch=1", _preload_content=False)
+    assert sorted(p["metadata"]["name"] for p in json.loads(gone.data)["items"]) == ["p1", "p3"]
+    assert [p.metadata.name for p in core.list_namespaced_pod("shop").items] == ["p2"]
+
+
 # ---------------------------------------------------------------------------- metrics
 
 

@@ -1510,7 +1510,12 @@ class KubeApiServer:
                 self._changed.notify_all()
         try:
             if since_seconds is not None or since_time:
-                cutoff = since_time or _log_stamp(datetime.now(UTC) - timedelta(seconds=since_seconds or 0))
+                try:
+                    since = (datetime.fromisoformat(since_time.replace("Z", "+00:00")) if since_time
+                             else datetime.now(UTC) - timedelta(seconds=since_seconds or 0))
+                except ValueError:
+                    raise ApiError(400, f'invalid value for sinceTime: "{since_time}"') from None
+                cutoff = _log_stamp(since.astimezone(UTC))
                 lines = [line for line in lines if line[0] >= cutoff]
             if tail is not None and tail >= 0:
                 lines = lines[-tail:] if tail else []

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from providers.actions import ActionGate, AuditLog
 from providers.aws.action_specs import ACTIONS_BY_SERVICE
@@ -34,6 +35,20 @@ from providers.host import (
     NetIo,
     ProcessInfo,
 )
+from providers.k8s.action_specs import ACTIONS_BY_VIEW
+from providers.k8s.records import (
+    Condition,
+    Container,
+    KubeEvent,
+    KubeNode,
+    KubePod,
+    KubePvc,
+    KubeWorkload,
+    ResourceStatus,
+    Usage,
+)
+from providers.k8s.snapshot import KubeSnapshot
+from providers.k8s.usage import UsageHistory
 from providers.runtime import Runtime
 from providers.store import Store
 from tui.app import StacktopApp
@@ -305,3 +320,306 @@ class RecordedAwsProvider(Provider):
 
 def recorded_aws_providers(services: Sequence[str] = AWS_SERVICES) -> list[Provider]:
     return [RecordedAwsProvider(s) for s in services]
+
+
+# -- recorded Kubernetes ---------------------------------------------------------------------
+
+KUBE_VIEW_NAMES = ("nodes", "workloads", "pods", "events", "pvcs")
+KUBE_RESOURCES = {"nodes": ("nodes", "metrics"), "workloads": ("deployments", "statefulsets", "daemonsets"),
+                  "pods": ("pods", "metrics"), "events": ("events",), "pvcs": ("persistentvolumeclaims",)}
+METRICS_NOT_SERVED = "metrics.k8s.io not served (install metrics-server for CPU/memory in use)"
+EVENTS_FORBIDDEN = "forbidden: cannot list events at cluster scope — ask for RBAC list on events"
+KUBE_FAILING = {("staging", "metrics"): METRICS_NOT_SERVED, ("staging", "events"): EVENTS_FORBIDDEN}
+"""What staging does not give us: no metrics-server, and no RBAC to list events."""
+GI = float(2**30)
+MI = float(2**20)
+DAY = 86400.0
+CRASHING_POD = "prod/shop/worker-5f6d7c8b9-h2j4k"
+OOM_POD = "prod/shop/cache-0"
+PENDING_POD = "prod/shop/import-7b6c5d4f8-9vx2c"
+UNSCHEDULABLE = ("0/4 nodes are available: 1 node(s) had untolerated taint "
+                 "{node.kubernetes.io/unreachable: }, 1 node(s) were unschedulable, 2 Insufficient memory.")
+
+
+def recorded_kube_nodes() -> tuple[KubeNode, ...]:
+    """prod: a control plane, two workers (one cordoned) and one that stopped reporting; staging: one."""
+    def node(context: str, name: str, cpu: float, memory_gi: float, *, ready: str = "True",
+             roles: tuple[str, ...] = (), age_days: float = 90, ip: str = "", **extra: object) -> KubeNode:
+        conditions = (Condition("Ready", ready, "KubeletReady" if ready == "True" else "NodeStatusUnknown",
+                                "kubelet is posting ready status" if ready == "True"
+                                else "Kubelet stopped posting node status."),
+                      Condition("MemoryPressure", "False" if ready == "True" else "Unknown"),
+                      Condition("DiskPressure", "False" if ready == "True" else "Unknown"))
+        return KubeNode(context, name, ready, roles, "v1.30.4" if context == "prod" else "v1.31.1",
+                        cpu, cpu - 0.08, memory_gi * GI, (memory_gi - 0.7) * GI, 110, conditions,
+                        created=FIXED_NOW - age_days * DAY, internal_ip=ip,
+                        labels=(("kubernetes.io/arch", "amd64"), ("kubernetes.io/hostname", name),
+                                ("topology.kubernetes.io/zone", "eu-west-1a")), **extra)  # type: ignore[arg-type]
+
+    return (
+        node("prod", "cp-1", 4, 8, roles=("control-plane",), age_days=400, ip="10.0.0.10",
+             taints=("node-role.kubernetes.io/control-plane:NoSchedule",)),
+        node("prod", "node-a1", 8, 32, ip="10.0.1.11"),
+        node("prod", "node-a2", 8, 32, ip="10.0.1.12", unschedulable=True,
+             taints=("node.kubernetes.io/unschedulable:NoSchedule",)),
+        node("prod", "node-a3", 8, 32, ready="Unknown", age_days=30, ip="10.0.1.13",
+             taints=("node.kubernetes.io/unreachable:NoExecute",
+                     "node.kubernetes.io/unreachable:NoSchedule")),
+        node("staging", "stg-node-1", 4, 16, age_days=20, ip="10.8.1.5"),
+    )
+
+
+def recorded_kube_pods(now: float) -> tuple[KubePod, ...]:
+    """A rolling api, a crash-looping worker, an OOM-killed cache, an unschedulable import."""
+    def box(name: str, image: str, *, cpu: float = 0.1, cpu_limit: float | None = 0.5, mem: float = 128 * MI,
+            mem_limit: float | None = 256 * MI, ready: bool = True, started: float = 2 * DAY,
+            state: str = "", **extra: object) -> Container:
+        state = state or ("running" if ready else "waiting")
+        return Container(name, image, ready, state=state,
+                         started_at=now - started if state == "running" else None, cpu_request=cpu,
+                         cpu_limit=cpu_limit, memory_request=mem, memory_limit=mem_limit,
+                         **extra)  # type: ignore[arg-type]
+
+    def pod(context: str, namespace: str, name: str, node: str, containers: tuple[Container, ...], *,
+            status: str = "Running", phase: str = "Running", age: float = 2 * DAY,
+            owner: tuple[str, str] = ("", ""),
+            conditions: tuple[Condition, ...] = (), app: str = "") -> KubePod:
+        last = next((c.last_reason for c in containers if c.last_reason), "")
+        ready = sum(1 for c in containers if c.ready)
+        requests_cpu = sum(c.cpu_request or 0.0 for c in containers)
+        limits_cpu = [c.cpu_limit for c in containers]
+        requests_mem = sum(c.memory_request or 0.0 for c in containers)
+        limits_mem = [c.memory_limit for c in containers]
+        return KubePod(
+            context, namespace, name, uid=f"uid-{name}", phase=phase, status=status, ready=ready,
+            total=len(containers), restarts=sum(c.restarts for c in containers), last_restart_reason=last,
+            node=node, created=now - age,
+            ip=f"10.244.{len(name) % 7}.{len(name) * 3 % 250}" if node else "",
+            owner_kind=owner[0], owner_name=owner[1], containers=containers,
+            conditions=conditions or (Condition("Ready", "True" if ready == len(containers) else "False"),
+                                      Condition("PodScheduled", "True" if node else "False")),
+            labels=(("app", app or name.split("-")[0]),), cpu_request=requests_cpu,
+            cpu_limit=None if None in limits_cpu else sum(limits_cpu),  # type: ignore[arg-type]
+            memory_request=requests_mem,
+            memory_limit=None if None in limits_mem else sum(limits_mem),  # type: ignore[arg-type]
+        )
+
+    api = "registry.example.com/shop/api:1.8.0"
+    old_api = "registry.example.com/shop/api:1.7.3"
+    envoy = "envoyproxy/envoy:v1.31.2"
+    return (
+        pod("prod", "shop", "api-7d9f8b6c5-x2k4p", "node-a1",
+            (box("api", old_api, cpu=0.25, mem=256 * MI, mem_limit=512 * MI), box("envoy", envoy)),
+            owner=("ReplicaSet", "api-7d9f8b6c5"), age=6 * DAY),
+        pod("prod", "shop", "api-7d9f8b6c5-m8q7z", "node-a2",
+            (box("api", old_api, cpu=0.25, mem=256 * MI, mem_limit=512 * MI), box("envoy", envoy)),
+            owner=("ReplicaSet", "api-7d9f8b6c5"), age=6 * DAY),
+        pod("prod", "shop", "api-6c8d7f5b4-t5r9w", "node-a1",
+            (box("api", api, cpu=0.25, mem=256 * MI, mem_limit=512 * MI, ready=False, state="running",
+                 started=40), box("envoy", envoy, started=40)),
+            owner=("ReplicaSet", "api-6c8d7f5b4"), age=45),
+        pod("prod", "shop", "worker-5f6d7c8b9-h2j4k", "node-a1",
+            (box("worker", "registry.example.com/shop/worker:2.3.1", cpu=0.5, cpu_limit=1.0, mem=512 * MI,
+                 mem_limit=GI, ready=False, reason="CrashLoopBackOff", restarts=7, last_reason="Error",
+                 last_exit_code=1, last_finished_at=now - 180),),
+            status="CrashLoopBackOff", owner=("ReplicaSet", "worker-5f6d7c8b9"), age=DAY),
+        pod("prod", "shop", "cache-0", "node-a2",
+            (box("redis", "redis:7.2.5", cpu=0.2, cpu_limit=None, mem=768 * MI, mem_limit=GI, started=720,
+                 restarts=3, last_reason="OOMKilled", last_exit_code=137, last_finished_at=now - 720),),
+            owner=("StatefulSet", "cache"), age=12 * DAY),
+        pod("prod", "shop", "import-7b6c5d4f8-9vx2c", "",
+            (box("importer", "registry.example.com/shop/import:0.9.0", cpu=2.0, cpu_limit=4.0, mem=24 * GI,
+                 mem_limit=24 * GI, ready=False),),
+            status="Pending", phase="Pending", owner=("ReplicaSet", "import-7b6c5d4f8"), age=600,
+            conditions=(Condition("PodScheduled", "False", "Unschedulable", UNSCHEDULABLE, now - 600),)),
+        pod("prod", "kube-system", "coredns-5d78c9869d-4xkqp", "cp-1",
+            (box("coredns", "registry.k8s.io/coredns/coredns:v1.11.1", mem=70 * MI, mem_limit=170 * MI,
+                 cpu_limit=None),), owner=("ReplicaSet", "coredns-5d78c9869d"), age=60 * DAY, app="kube-dns"),
+        pod("prod", "kube-system", "coredns-5d78c9869d-p7wzt", "node-a1",
+            (box("coredns", "registry.k8s.io/coredns/coredns:v1.11.1", mem=70 * MI, mem_limit=170 * MI,
+                 cpu_limit=None),), owner=("ReplicaSet", "coredns-5d78c9869d"), age=60 * DAY, app="kube-dns"),
+        pod("prod", "monitoring", "prometheus-0", "node-a1",
+            (box("prometheus", "quay.io/prometheus/prometheus:v2.53.1", cpu=1.0, cpu_limit=2.0, mem=4 * GI,
+                 mem_limit=8 * GI), box("config-reloader", "quay.io/prometheus-operator/prometheus-config-"
+                                                            "reloader:v0.75.0", cpu=0.01, cpu_limit=0.1,
+                                        mem=16 * MI, mem_limit=64 * MI)),
+            owner=("StatefulSet", "prometheus"), age=30 * DAY),
+        pod("staging", "shop", "api-69c7d5b8f4-ws2lq", "stg-node-1",
+            (box("api", api, cpu=0.1, mem=128 * MI),), owner=("ReplicaSet", "api-69c7d5b8f4"), age=3 * DAY),
+        pod("staging", "shop", "db-migrate-4x7kq", "stg-node-1",
+            (Container("migrate", "registry.example.com/shop/migrate:1.8.0", False, 0, "terminated",
+                       "Completed", cpu_request=0.1, memory_request=64 * MI),),
+            status="Completed", phase="Succeeded", owner=("Job", "db-migrate"), age=3 * DAY),
+    )
+
+
+def recorded_kube_usage(i: int) -> dict[str, Usage]:
+    """metrics.k8s.io figures at poll `i` (prod only: staging has no metrics-server)."""
+    def wave(base: float, span: float, k: int) -> float:
+        return max(0.0, base + span * (((k + i) % 6) - 3) / 3)
+
+    pods = {
+        "prod/shop/api-7d9f8b6c5-x2k4p": (0.18, 300 * MI), "prod/shop/api-7d9f8b6c5-m8q7z": (0.21, 310 * MI),
+        "prod/shop/api-6c8d7f5b4-t5r9w": (0.05, 120 * MI), "prod/shop/worker-5f6d7c8b9-h2j4k": (0.0, 12 * MI),
+        "prod/shop/cache-0": (0.12, 950 * MI), "prod/kube-system/coredns-5d78c9869d-4xkqp": (0.004, 22 * MI),
+        "prod/kube-system/coredns-5d78c9869d-p7wzt": (0.003, 21 * MI),
+        "prod/monitoring/prometheus-0": (0.85, 5.2 * GI),
+    }
+    usage = {key: Usage(round(wave(cpu, cpu / 5, n), 3), round(wave(mem, mem / 20, n)))
+             for n, (key, (cpu, mem)) in enumerate(pods.items())}
+    for n, (key, cpu, mem) in enumerate((("prod/cp-1", 0.6, 2.1 * GI), ("prod/node-a1", 2.4, 14 * GI),
+                                         ("prod/node-a2", 0.9, 5.5 * GI))):
+        usage[key] = Usage(round(wave(cpu, cpu / 4, n), 3), round(wave(mem, mem / 20, n)))
+    return usage
+
+
+def recorded_kube_workloads(now: float) -> tuple[KubeWorkload, ...]:
+    api = "registry.example.com/shop/api:1.8.0"
+    envoy = "envoyproxy/envoy:v1.31.2"
+    return (
+        KubeWorkload("prod", "shop", "api", "Deployment", 3, 2, 1, 2, (api, envoy), FIXED_NOW - 90 * DAY,
+                     rolling=True, generation=14, observed_generation=14,
+                     conditions=(Condition("Available", "True", "MinimumReplicasAvailable"),
+                                 Condition("Progressing", "True", "ReplicaSetUpdated")),
+                     labels=(("app", "api"),), selector=(("app", "api"),)),
+        KubeWorkload("prod", "shop", "worker", "Deployment", 1, 0, 1, 0,
+                     ("registry.example.com/shop/worker:2.3.1",), FIXED_NOW - 40 * DAY, generation=6,
+                     observed_generation=6,
+                     conditions=(Condition("Available", "False", "MinimumReplicasUnavailable",
+                                           "Deployment does not have minimum availability."),
+                                 Condition("Progressing", "True", "NewReplicaSetAvailable")),
+                     labels=(("app", "worker"),), selector=(("app", "worker"),)),
+        KubeWorkload("prod", "shop", "import", "Deployment", 1, 0, 1, 0,
+                     ("registry.example.com/shop/import:0.9.0",), now - 600, generation=1,
+                     observed_generation=1, selector=(("app", "import"),)),
+        KubeWorkload("prod", "shop", "cache", "StatefulSet", 1, 1, 1, 1, ("redis:7.2.5",),
+                     FIXED_NOW - 200 * DAY, selector=(("app", "cache"),)),
+        KubeWorkload("prod", "kube-system", "coredns", "Deployment", 2, 2, 2, 2,
+                     ("registry.k8s.io/coredns/coredns:v1.11.1",), FIXED_NOW - 400 * DAY,
+                     selector=(("k8s-app", "kube-dns"),)),
+        KubeWorkload("prod", "kube-system", "node-exporter", "DaemonSet", 4, 3, 4, 3,
+                     ("quay.io/prometheus/node-exporter:v1.8.2",), FIXED_NOW - 300 * DAY,
+                     selector=(("app", "node-exporter"),)),
+        KubeWorkload("prod", "monitoring", "prometheus", "StatefulSet", 1, 1, 1, 1,
+                     ("quay.io/prometheus/prometheus:v2.53.1",), FIXED_NOW - 300 * DAY),
+        KubeWorkload("staging", "shop", "api", "Deployment", 1, 1, 1, 1, (api,), FIXED_NOW - 60 * DAY,
+                     restarted_at="2026-11-15T09:12:00Z"),
+    )
+
+
+def recorded_kube_events(now: float) -> tuple[KubeEvent, ...]:
+    def event(namespace: str, name: str, kind: str, obj: str, type_: str, reason: str, message: str,
+              count: int, last_ago: float, first_ago: float, source: str = "kubelet") -> KubeEvent:
+        return KubeEvent("prod", namespace, f"{obj}.{name}", type_, reason, message, kind, obj, count,
+                         now - first_ago, now - last_ago, source)
+
+    return (
+        event("shop", "17f3a1", "Pod", "worker-5f6d7c8b9-h2j4k", "Warning", "BackOff",
+              "Back-off restarting failed container worker in pod worker-5f6d7c8b9-h2j4k_shop", 42, 60,
+              3600),
+        event("shop", "17f3a0", "Pod", "worker-5f6d7c8b9-h2j4k", "Normal", "Pulled",
+              'Container image "registry.example.com/shop/worker:2.3.1" already present on machine', 8, 180,
+              3600),
+        event("shop", "18a2c4", "Pod", "import-7b6c5d4f8-9vx2c", "Warning", "FailedScheduling",
+              UNSCHEDULABLE, 12, 120, 600, "default-scheduler"),
+        event("default", "19b7d2", "Node", "node-a3", "Warning", "NodeNotReady",
+              "Node node-a3 status is now: NodeNotReady", 1, 1500, 1500, "node-controller"),
+        event("shop", "1a0e55", "Pod", "cache-0", "Normal", "Started", "Started container redis", 4, 720,
+              12 * DAY),
+        event("shop", "1b4f90", "Deployment", "api", "Normal", "ScalingReplicaSet",
+              "Scaled up replica set api-6c8d7f5b4 to 1", 1, 45, 45, "deployment-controller"),
+        event("shop", "1c7a31", "PersistentVolumeClaim", "import-scratch", "Warning", "ProvisioningFailed",
+              'storageclass.storage.k8s.io "fast-ssd" not found', 9, 240, 600,
+              "persistentvolume-controller"),
+    )
+
+
+def recorded_kube_pvcs(now: float) -> tuple[KubePvc, ...]:
+    return (
+        KubePvc("prod", "shop", "data-cache-0", "Bound", 10 * GI, 10 * GI, "gp3",
+                "pvc-3f1c2a9e-8d4b-4c1e-9a7f-2b6d5e8c1a90", ("ReadWriteOnce",), FIXED_NOW - 200 * DAY),
+        KubePvc("prod", "monitoring", "prometheus-db-prometheus-0", "Bound", 50 * GI, 50 * GI, "gp3",
+                "pvc-8b2e4f61-1c3d-4a5b-8e9f-0a1b2c3d4e5f", ("ReadWriteOnce",), FIXED_NOW - 300 * DAY),
+        KubePvc("prod", "shop", "import-scratch", "Pending", None, 100 * GI, "fast-ssd", "",
+                ("ReadWriteOnce",), now - 600),
+        KubePvc("staging", "shop", "data-cache-0", "Bound", 5 * GI, 5 * GI, "standard",
+                "pvc-0d9c8b7a-6f5e-4d3c-2b1a-0f9e8d7c6b5a", ("ReadWriteOnce",), FIXED_NOW - 60 * DAY),
+    )
+
+
+def recorded_kube_snapshot(view: str, i: int, contexts: Sequence[str] = ("prod", "staging")) -> KubeSnapshot:
+    """Poll `i` of `k8s.<view>`: fixed records over `contexts`, usage history up to this poll.
+    What just happened (a new pod, a crash, an event) stays as recent on every poll."""
+    now = FIXED_NOW + 60 * i
+    items: tuple[Any, ...] = {
+        "nodes": recorded_kube_nodes, "workloads": lambda: recorded_kube_workloads(now),
+        "pods": lambda: recorded_kube_pods(now), "events": lambda: recorded_kube_events(now),
+        "pvcs": lambda: recorded_kube_pvcs(now),
+    }[view]()
+    items = tuple(r for r in items if r.context in contexts)
+    statuses = tuple(
+        ResourceStatus(c, r, True, KUBE_FAILING.get((c, r)),
+                       sum(1 for x in items if x.context == c) if r != "metrics" else 0)
+        for c in contexts for r in KUBE_RESOURCES[view]
+    )
+    usage: dict[str, Usage] = {}
+    requested: dict[str, Usage] = {}
+    history = UsageHistory(30)
+    if view in ("nodes", "pods"):
+        for k in range(max(0, i - 29), i + 1):  # the history the provider would hold by poll i
+            history.add({key: u for key, u in recorded_kube_usage(k).items()
+                         if key.split("/")[0] in contexts})
+        usage = {key: u for key, u in recorded_kube_usage(i).items() if key.split("/")[0] in contexts}
+    if view == "nodes":
+        for pod in recorded_kube_pods(now):
+            if isinstance(pod, KubePod) and pod.node and not pod.terminated and pod.context in contexts:
+                key = f"{pod.context}/{pod.node}"
+                was = requested.get(key, Usage(0.0, 0.0))
+                requested[key] = Usage(was.cpu + pod.cpu_request, was.memory + pod.memory_request)
+    return KubeSnapshot(taken_at=now, view=view, items=items, statuses=statuses, usage=usage,
+                        requested=requested, history=history)
+
+
+LOG_LINES = ("2026-11-18T10:00:01Z starting worker 2.3.1", "2026-11-18T10:00:02Z connecting to queue",
+             "2026-11-18T10:00:03Z panic: queue password not set")
+
+
+class RecordedKubeProvider(Provider):
+    """`k8s.<view>` replaying a fixed cluster; actions record their targets; `logs`
+    yields fixed lines and remembers what was asked."""
+
+    def __init__(self, view: str, contexts: Sequence[str] = ("prod", "staging")) -> None:
+        super().__init__(f"k8s.{view}", interval=5.0, timeout=5.0)
+        self.view = view
+        self.contexts = tuple(contexts)
+        self.polls = 0
+        self.calls: list[tuple[str, ActionTarget]] = []
+        self.log_requests: list[tuple[str, str, bool]] = []
+
+    async def poll(self) -> KubeSnapshot:
+        snap = recorded_kube_snapshot(self.view, self.polls, self.contexts)
+        self.polls += 1
+        return snap
+
+    def actions(self) -> list[ActionSpec]:
+        return list(ACTIONS_BY_VIEW[self.view])
+
+    def action_callable(self, action_id: str) -> ActionCallable:
+        if action_id not in {s.id for s in self.actions()}:
+            raise KeyError(action_id)
+
+        async def run(target: ActionTarget) -> ActionResult:
+            self.calls.append((action_id, target))
+            chosen = "".join(f" ({k} {v})" for k, v in target.params.items())
+            return ActionResult(True, f"{action_id.split('.', 1)[1]} {target.name}{chosen} requested")
+
+        return run
+
+    async def logs(self, pod: KubePod, container: str, previous: bool = False) -> AsyncIterator[list[str]]:
+        self.log_requests.append((pod.key, container, previous))
+        yield [f"{line} ({container}{', previous' if previous else ''})" for line in LOG_LINES]
+
+
+def recorded_kube_providers(contexts: Sequence[str] = ("prod", "staging"),
+                            views: Sequence[str] = KUBE_VIEW_NAMES) -> list[Provider]:
+    return [RecordedKubeProvider(v, contexts) for v in views]

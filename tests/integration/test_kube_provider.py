@@ -536,3 +536,28 @@ def test_target_for_workloads_carries_kind_and_current_replicas() -> None:
     target = target_for(workload)
     assert isinstance(target, ActionTarget)
     assert target.details["replicas"] == "3" and target.details["kind"] == "Deployment"
+
+
+async def test_providers_built_for_watch_and_snapshot_are_read_only(
+        tmp_path: Path, api: KubeApiServer) -> None:
+    from config import load_settings
+    from providers.registry import build_providers
+
+    api.put(pod_obj("cart-1"))
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", {"dev": (api.url, TOKEN)}, current="dev")
+    config = tmp_path / "c.yaml"
+    config.write_text("providers:\n  host: {enabled: false}\n  kubernetes:\n    enabled: true\n"
+                      f"    kubeconfig: [{kubeconfig}]\n")
+    settings = load_settings(str(config), env={"HOME": str(tmp_path)})
+    built = {p.name: p for p in build_providers(settings)}  # what watch, snapshot and check build
+    assert sorted(built) == ["k8s.events", "k8s.nodes", "k8s.pods", "k8s.pvcs", "k8s.workloads"]
+    pods = built["k8s.pods"]
+    try:
+        target = ActionTarget("pod", "dev/shop/cart-1", "cart-1",
+                              {"context": "dev", "namespace": "shop", "name": "cart-1"})
+        result = await pods.action_callable(DELETE_POD.id)(target)
+        assert not result.ok and result.message.startswith("read-only: refused DELETE")
+        assert api.get("Pod", "shop", "cart-1") is not None
+    finally:
+        for provider in built.values():
+            await provider.close()

@@ -18,6 +18,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from providers.actions import ActionGate, ConfirmRequest, Outcome
 from providers.base import ActionSpec, ActionTarget
+from providers.k8s.records import KubePod
 from providers.runtime import Runtime
 from tui.keymap import (
     TABS,
@@ -29,18 +30,23 @@ from tui.keymap import (
     display_key,
     global_keys,
     help_rows,
+    kube_keys,
     to_bindings,
     view_keys,
     widget_key_rows,
 )
 from tui.screens.aws_views import partition_problem
+from tui.screens.kube_view import PODS_PROVIDER, KubeView
+from tui.screens.kube_views import kube_problem, namespaces_in
 from tui.screens.planned import PLANNED, STATUS
 from tui.screens.resources import ResourcesTab, action_scopes
+from widgets.choice_dialog import ChoiceDialog
 from widgets.confirm_dialog import ConfirmDialog
 from widgets.filter_bar import FilterBar
 from widgets.formatting import human_age
 from widgets.header_bar import HeaderBar
 from widgets.help_screen import HelpScreen
+from widgets.number_dialog import NumberDialog
 from widgets.resource_table import ResourceTable
 from widgets.setup_hint import SetupHint
 from widgets.status_line import SourceStatus, StatusLine
@@ -92,11 +98,15 @@ class StacktopApp(App[int]):
         self.keys: list[KeySpec] = (
             global_keys() + view_keys(self.views)
             + action_keys(self.action_specs.values(), action_scopes(self.views)) + detail_keys(self.views)
+            + kube_keys(self.views)
         )
         # Bindings carry their registry id, so `set_keymap` can remap them by id.
         for binding in to_bindings(self.keys, read_only):
             self._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
-        self._scopes = {k.action: k.scope for k in self.keys}
+        # An action may work in several places (`i`: the AWS views and the Kubernetes views).
+        self._scopes: dict[str, set[str]] = {}
+        for k in self.keys:
+            self._scopes.setdefault(k.action, set()).add(k.scope)
         self._unsubscribe: Callable[[], None] | None = None
         self._screen_ready = False
 
@@ -118,7 +128,8 @@ class StacktopApp(App[int]):
             yield ResourcesTab(self.store, self.runtime.states, self.views, id="resources-tab")
             return
         plan = PLANNED[tab_id]
-        status = STATUS if tab_id != "resources" else "No host or AWS provider is enabled in this profile."
+        status = STATUS if tab_id != "resources" else (
+            "No host, AWS or Kubernetes provider is enabled in this profile.")
         yield SetupHint(plan.title, plan.shows, status, plan.snippet, id=f"{tab_id}-hint")
 
     # How long the first frame may wait for first data (a local host poll takes
@@ -166,8 +177,10 @@ class StacktopApp(App[int]):
             fresh = health == "ok" and age is not None and age < 2 * state.interval
             error = state.last_error
             stored = self.store.latest(name)
-            if health == "ok" and stored is not None and (problem := partition_problem(stored.snapshot)):
-                health, error = "partial", problem  # answered, but not every account/region did
+            problem = stored and (partition_problem(stored.snapshot) or kube_problem(stored.snapshot))
+            if health == "ok" and problem:
+                # Answered, but not every account/region (AWS) or context/resource (Kubernetes) did.
+                health, error = "partial", problem
             sources.append(SourceStatus(name, health, "" if fresh else human_age(age), error))
         for line in self.query(StatusLine):  # none while the app is closing
             line.show(sources)
@@ -206,7 +219,7 @@ class StacktopApp(App[int]):
     # A footer key takes its key, its word and three spaces (two when compact);
     # the palette hint takes ~13 cells.
     FOOTER_PALETTE_WIDTH = 13
-    FOOTER_OPTIONAL = frozenset({"view.details"})
+    FOOTER_OPTIONAL = frozenset({"view.details", "k8s.namespace"})
     """Keys the footer drops first when even the compact footer is too narrow."""
 
     def _fit_footer(self) -> None:
@@ -256,11 +269,14 @@ class StacktopApp(App[int]):
         A key bound twice (o: reboot an instance, reboot a database) goes to the
         binding whose scope applies; Textual tries the next one when this says no."""
         called = f"{action}({', '.join(map(repr, parameters))})" if parameters else action
-        scope = self._scopes.get(called, "global")
-        return scope == "global" or scope in self.active_scopes()
+        scopes = self._scopes.get(called, {"global"})
+        return "global" in scopes or bool(scopes & self.active_scopes())
 
     def active_scopes(self) -> set[str]:
-        """Where the operator is now: {"resources", "resources.ec2", "resources.aws"}."""
+        """Where the operator is now: {"resources", "resources.ec2", "resources.aws"}.
+        Nowhere while a full screen (a pod's log) covers the tabs: its keys are its own."""
+        if self.screen is not self.screen_stack[0] and not self.screen.is_modal:
+            return set()
         try:
             tab = self._active_tab()
         except Exception:  # before compose
@@ -348,6 +364,14 @@ class StacktopApp(App[int]):
             reason = self.gate.refusal(spec) or f"{spec.title}: {self._where_to_select(spec)}"
             self.notify(reason, severity="warning")
             return
+        if spec.parameter is not None and self.gate.refusal(spec) is None:
+            # The number first (validated as the provider will), then the gate's own
+            # confirmation, which shows it ("replicas → 5") and audits it.
+            value = await self._ask_number(spec, target)
+            if value is None:
+                self.notify(f"{spec.title}: cancelled", timeout=3)
+                return
+            target = dataclasses.replace(target, params={**target.params, spec.parameter.name: str(value)})
         result = await self.gate.execute(spec, target, self._confirm)
         severity = {Outcome.DONE: "information", Outcome.CANCELLED: "information"}.get(
             result.outcome, "error" if result.outcome is Outcome.FAILED else "warning"
@@ -362,17 +386,85 @@ class StacktopApp(App[int]):
         return tab.target_for(spec.id)
 
     def _where_to_select(self, spec: ActionSpec) -> str:
-        scope = self._scopes.get(f"run_action({spec.id!r})", "global")
-        view = next((v for v in self.views if v.scope == scope), None)
-        if view is None or scope in self.active_scopes():
+        scopes = self._scopes.get(f"run_action({spec.id!r})", {"global"})
+        view = next((v for v in self.views if v.scope in scopes), None)
+        if view is None or scopes & self.active_scopes():
             return "select a row first"
         return f"select one in the {view.title} view first (key {view.key})"
+
+    async def _ask_number(self, spec: ActionSpec, target: ActionTarget) -> int | None:
+        """The action's number (replicas), asked in a NumberDialog; None if cancelled."""
+        parameter = spec.parameter
+        assert parameter is not None
+        current = target.details.get(parameter.current_detail, "") if parameter.current_detail else ""
+        answered: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        dialog = NumberDialog(f"{spec.title} {target.kind} {target.name}",
+                              f"{parameter.prompt}, {parameter.minimum} to {parameter.maximum}:",
+                              current, parameter.parse)
+        self.push_screen(dialog, callback=answered.set_result)
+        return await answered
 
     async def _confirm(self, request: ConfirmRequest) -> bool | str | None:
         answered: asyncio.Future[bool | str | None] = asyncio.get_running_loop().create_future()
         dialog = ConfirmDialog(request.spec.title, request.prompt, request.must_type)
         self.push_screen(dialog, callback=answered.set_result)
         return await answered
+
+    # -- Kubernetes: namespace and pod logs ------------------------------------
+
+    def action_pick_namespace(self) -> None:
+        """Narrow every Kubernetes view to one namespace (client-side), or all."""
+        tab = self._resources()
+        if tab is None:
+            return
+        names = [v.provider for v in self.views if v.group == "resources.k8s"]
+        found = namespaces_in(s.snapshot for n in names if (s := self.store.latest(n)) is not None)
+        if tab.namespace is not None and tab.namespace not in found:
+            found = sorted([*found, tab.namespace])  # the current choice stays pickable
+        choices = [("", "all namespaces"), *((ns, ns) for ns in found)]
+
+        def picked(choice: str | None) -> None:
+            if choice is None:
+                return
+            tab.set_namespace(choice or None)
+            self.notify(f"Kubernetes: {f'namespace {choice}' if choice else 'all namespaces'}", timeout=2)
+
+        self.push_screen(ChoiceDialog("Namespace for the Kubernetes views", choices, tab.namespace or ""),
+                         callback=picked)
+
+    def action_pod_logs(self) -> None:
+        """The selected pod's log (palette, or Enter when the table is not focused)."""
+        tab = self._resources()
+        view = tab.active_view if tab is not None and self._active_tab() == "resources" else None
+        pod = view.selected_record() if isinstance(view, KubeView) else None
+        if not isinstance(pod, KubePod):
+            self.notify("Pod logs: select a pod in the Pods view first (key p)", severity="warning")
+            return
+        self.open_pod_logs(pod)
+
+    def on_kube_view_logs_requested(self, message: KubeView.LogsRequested) -> None:
+        self.open_pod_logs(message.pod)
+
+    def open_pod_logs(self, pod: KubePod) -> None:
+        """Push the log screen; it reads through the pods provider (a read: allowed
+        in watch mode too)."""
+        provider = self.runtime.providers.get(PODS_PROVIDER)
+        logs = getattr(provider, "logs", None)
+        if logs is None:
+            self.notify("Pod logs: the Kubernetes pods source is not configured", severity="warning")
+            return
+        containers = [c.name for c in pod.containers]
+        if not containers:
+            self.notify(f"Pod logs: {pod.name} has no containers yet", severity="warning")
+            return
+        from tui.screens.pod_logs import PodLogsScreen  # built on first use, like the other heavy views
+
+        # A crash-looping container's current log is often empty: start on the first
+        # container that restarted, where `previous` has something to say.
+        first = next((c.name for c in pod.containers if c.restarts), containers[0])
+        self.push_screen(PodLogsScreen(f"{pod.name} · {pod.context}/{pod.namespace}", containers,
+                                       lambda container, previous: logs(pod, container, previous),
+                                       container=first))
 
     # -- palette ------------------------------------------------------------
 
@@ -384,6 +476,13 @@ class StacktopApp(App[int]):
             for view in self.views:
                 yield SystemCommand(f"Resources: {view.noun}", f"Show the {view.title} view (key {view.key})",
                                     lambda v=view.id: self.action_show_view(v))
+        if any(v.group == "resources.k8s" for v in self.views):
+            yield SystemCommand("Kubernetes: namespace",
+                                "Narrow the Kubernetes views to one namespace (key N)",
+                                self.action_pick_namespace)
+            if any(v.provider == PODS_PROVIDER for v in self.views):
+                yield SystemCommand("Kubernetes: pod logs", "The selected pod's log (Enter in the Pods view)",
+                                    self.action_pod_logs)
         yield SystemCommand("Refresh now", "Poll every data source now (key r)", self.action_refresh)
         yield SystemCommand("Help", "Every key binding (key ?)", self.action_help)
         for spec in self.action_specs.values():

@@ -46,7 +46,16 @@ RESOURCE_VIEWS: tuple[ViewInfo, ...] = (
     ViewInfo("s3", "b", "S3", "S3 buckets", "aws.s3", "resources.aws"),
     ViewInfo("lambda", "f", "Lambda", "Lambda functions", "aws.lambda", "resources.aws"),
     ViewInfo("elb", "l", "ELB", "load balancers", "aws.elb", "resources.aws"),
+    # Kubernetes: `k` would be PVCs in k9s, but the host view terminates with it.
+    ViewInfo("k8s-nodes", "n", "Nodes", "Kubernetes nodes", "k8s.nodes", "resources.k8s"),
+    ViewInfo("k8s-workloads", "w", "Workloads", "Kubernetes workloads", "k8s.workloads", "resources.k8s"),
+    ViewInfo("k8s-pods", "p", "Pods", "Kubernetes pods", "k8s.pods", "resources.k8s"),
+    ViewInfo("k8s-events", "t", "Events", "Kubernetes events", "k8s.events", "resources.k8s"),
+    ViewInfo("k8s-pvcs", "m", "PVCs", "Kubernetes volume claims", "k8s.pvcs", "resources.k8s"),
 )
+
+DETAIL_GROUPS = {"resources.aws": "AWS views", "resources.k8s": "Kubernetes views"}
+"""View groups whose views have a detail pane, and how the help names them."""
 
 
 def available_views(providers: Iterable[str]) -> tuple[ViewInfo, ...]:
@@ -111,12 +120,26 @@ def view_keys(views: Sequence[ViewInfo]) -> list[KeySpec]:
 
 
 def detail_keys(views: Sequence[ViewInfo]) -> list[KeySpec]:
-    """`i` toggles the AWS views' detail pane. Registered after the action keys:
-    on 80 columns the footer runs out, and acting matters more than this hint."""
-    if not any(v.group == "resources.aws" for v in views):
+    """`i` toggles the detail pane of the AWS and Kubernetes views (one entry per
+    group present, same id). Registered after the action keys: on 80 columns the
+    footer runs out, and acting matters more than this hint."""
+    groups = [g for g in DETAIL_GROUPS if any(v.group == g for v in views)]
+    return [KeySpec("view.details", "i", "toggle_details", "Toggle the detail pane", scope=g,
+                    label="Details") for g in groups]
+
+
+def kube_keys(views: Sequence[ViewInfo]) -> list[KeySpec]:
+    """The namespace picker for every Kubernetes view, and Enter on a pod for its log
+    (the table's Enter gets there first; this entry names it in the help and lets
+    it be remapped). Reads: they work in watch mode too."""
+    if not any(v.group == "resources.k8s" for v in views):
         return []
-    return [KeySpec("view.details", "i", "toggle_details", "Toggle the detail pane", scope="resources.aws",
-                    label="Details")]
+    keys = [KeySpec("k8s.namespace", "N", "pick_namespace", "Pick the namespace the Kubernetes views show",
+                    scope="resources.k8s", label="Namespace")]
+    if any(v.id == "k8s-pods" for v in views):
+        keys.append(KeySpec("k8s.logs", "enter", "pod_logs", "Show the selected pod's log",
+                            scope="resources.k8s-pods", show=False, label="Logs"))
+    return keys
 
 
 def action_keys(specs: Iterable[ActionSpec], scope: Mapping[str, str]) -> list[KeySpec]:
@@ -140,14 +163,14 @@ def to_bindings(keys: Iterable[KeySpec], read_only: bool) -> list[Binding]:
 
 def display_key(key: str) -> str:
     return {"question_mark": "?", "slash": "/", "pageup": "PgUp", "pagedown": "PgDn",
-            "left_square_bracket": "[", "right_square_bracket": "]"}.get(key, key)
+            "left_square_bracket": "[", "right_square_bracket": "]", "plus": "+"}.get(key, key)
 
 
 def scope_label(scope: str, views: Sequence[ViewInfo] = RESOURCE_VIEWS) -> str:
     """Where a key works, short enough for the help's Where column: "EC2 view".
     With one view the tab has no view bar: its keys are simply the tab's."""
-    if scope == "resources.aws":
-        return "AWS views"
+    if scope in DETAIL_GROUPS:
+        return DETAIL_GROUPS[scope]
     for view in views:
         if scope == view.scope:
             return f"{view.title} view" if len(views) > 1 else "resources"

@@ -1,8 +1,9 @@
 """One line with each data source's health and the age of its data.
 
-Sources named `family.member` (aws.ec2, aws.rds, …) share one entry named for
-the family, showing the worst health among them: six AWS services would not
-fit in 80 columns, and the operator first wants to know whether AWS is fine.
+Sources named `family.member` (aws.ec2, aws.rds, …; k8s.pods, k8s.nodes, …)
+share one entry named for the family, showing the worst health among them: six
+AWS services and five Kubernetes views would not fit in 80 columns, and the
+operator first wants to know whether AWS, or the cluster, is fine.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """The Resources tab: a view bar and one view per configured source (Host,
-EC2, EBS, RDS, S3, Lambda, ELB).
+EC2, EBS, RDS, S3, Lambda, ELB, and the Kubernetes Nodes, Workloads, Pods,
+Events and PVCs).
 
 A view is built when first shown and only the shown one redraws; hidden ones
 catch up when shown. The bar's counts come straight from the store (a length
 and a flag per source), so they stay current without touching hidden views.
+The tab also holds the namespace the Kubernetes views are narrowed to: one
+choice for all of them, kept while the app runs.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ from textual.widget import Widget
 
 from providers.aws.snapshot import AwsSnapshot
 from providers.base import ActionTarget
+from providers.k8s.snapshot import KubeSnapshot
 from providers.runtime import ProviderState
 from providers.store import Store
 from tui.keymap import ViewInfo
 from tui.screens.aws_view import AwsView
 from tui.screens.aws_views import SERVICES
 from tui.screens.host_view import HostView
+from tui.screens.kube_view import KubeView
+from tui.screens.kube_views import KUBE_VIEWS, KubeViewSpec, visible_records
 from widgets.resource_table import ResourceTable
 from widgets.view_bar import ViewBar, ViewTab
 
@@ -30,10 +36,17 @@ DETAILS_MIN_SCREEN_HEIGHT = 32
 """From this many rows up the detail pane is shown without asking (`i` toggles)."""
 
 
+def kube_spec(view_id: str) -> KubeViewSpec | None:
+    """The Kubernetes view behind a view id (`k8s-pods` -> PODS)."""
+    return KUBE_VIEWS.get(view_id[4:]) if view_id.startswith("k8s-") else None
+
+
 def view_action_ids(view_id: str) -> tuple[str, ...]:
     """Actions whose target is picked in this view (its selected row)."""
     if view_id == "host":
         return HostView.ACTION_IDS
+    if (kube := kube_spec(view_id)) is not None:
+        return kube.action_ids
     service = SERVICES.get(view_id)
     return service.action_ids if service else ()
 
@@ -68,6 +81,8 @@ class ResourcesTab(Vertical):
         self._built: dict[str, Widget] = {}
         self.details: bool | None = None
         """The operator's choice for detail panes; None: shown on tall terminals."""
+        self.namespace: str | None = None
+        """The namespace the Kubernetes views show; None: all of them."""
 
     def compose(self) -> ComposeResult:
         bar = ViewBar(id="view-bar")
@@ -79,6 +94,9 @@ class ResourcesTab(Vertical):
         view: Widget
         if view_id == "host":
             view = HostView(self.store, id="view-host")
+        elif (kube := kube_spec(view_id)) is not None:
+            view = KubeView(kube, self.store, self.states, namespace=self.namespace,
+                            details=self._details_wanted(), id=f"view-{view_id}")
         else:
             view = AwsView(SERVICES[view_id], self.store, self.states, details=self._details_wanted(),
                            id=f"view-{view_id}")
@@ -148,7 +166,7 @@ class ResourcesTab(Vertical):
         """The bar's counts, and the shown view (each redraws only what changed)."""
         self.query_one(ViewBar).show([self._tab(v) for v in self.views], self._active)
         view = self.active_view
-        if isinstance(view, HostView | AwsView):
+        if isinstance(view, HostView | AwsView | KubeView):
             view.update_from_store()
 
     def _tab(self, info: ViewInfo) -> ViewTab:
@@ -160,32 +178,50 @@ class ResourcesTab(Vertical):
         if stored is None:
             return ViewTab(info.id, info.key, info.title, "…", problem)
         snap = stored.snapshot
+        if isinstance(snap, KubeSnapshot) and (kube := kube_spec(info.id)) is not None:
+            # What the view lists: narrowed to the namespace, events grouped by object.
+            count = len(visible_records(kube, kube.records(snap), self.namespace))
+            return ViewTab(info.id, info.key, info.title, str(count), problem or bool(snap.problems()))
         count = len(snap.items) if isinstance(snap, AwsSnapshot) else 0
         problem = problem or (isinstance(snap, AwsSnapshot) and bool(snap.errors))
         return ViewTab(info.id, info.key, info.title, str(count), problem)
+
+    # -- the Kubernetes namespace ----------------------------------------------------------
+
+    def set_namespace(self, namespace: str | None) -> None:
+        """Narrow every Kubernetes view to `namespace` (None: all); built views follow
+        at once, the others when first built."""
+        self.namespace = namespace
+        for built in self._built.values():
+            if isinstance(built, KubeView):
+                built.set_namespace(namespace)
+        self.update_from_store()
 
     # -- actions and details -------------------------------------------------------------
 
     def target_for(self, action_id: str) -> ActionTarget | None:
         """The shown view's selected row, if that view declares `action_id`."""
         view = self.active_view
-        if action_id not in view_action_ids(self._active) or not isinstance(view, HostView | AwsView):
+        if action_id not in view_action_ids(self._active):
+            return None
+        if not isinstance(view, HostView | AwsView | KubeView):
             return None
         return view.target_for(action_id)
 
     def toggle_details(self) -> bool:
-        """Flip the detail pane of the AWS views; False when there is no room to show it."""
+        """Flip the detail pane of the AWS and Kubernetes views; False when there is
+        no room to show it."""
         view = self.active_view
-        if not isinstance(view, AwsView):
+        if not isinstance(view, AwsView | KubeView):
             return False
         self.details = not view.details_shown
         for built in self._built.values():
-            if isinstance(built, AwsView):
+            if isinstance(built, AwsView | KubeView):
                 built.set_details(self.details)
         return view.details_shown == self.details
 
     def on_resize(self) -> None:
         if self.details is None:  # not chosen yet: follow the terminal's height
             for built in self._built.values():
-                if isinstance(built, AwsView):
+                if isinstance(built, AwsView | KubeView):
                     built.set_details(self._details_wanted())

@@ -51,8 +51,9 @@ from tui.screens.kube_views import (
     use_req_lim,
     visible_records,
 )
-from tui.screens.resources import action_scopes
+from tui.screens.resources import action_scopes, bar_cells, fit_tabs
 from widgets.status_line import SourceStatus, group_sources, render_sources
+from widgets.view_bar import ViewTab
 
 
 def records(view: str, i: int = 0, contexts: tuple[str, ...] = ("prod", "staging")) -> dict[str, object]:
@@ -297,3 +298,21 @@ def test_targets_come_from_the_providers_target_for() -> None:
     assert EVENTS.target(records("events")["prod/shop/Pod/cache-0"]) is None
     assert PODS.action_ids == ("k8s.delete_pod",) and NODES.action_ids == ("k8s.cordon", "k8s.uncordon")
     assert isinstance(SCALE.parameter, ActionParameter)
+
+
+def test_the_view_bar_gives_up_names_of_other_views_until_it_fits() -> None:
+    views = available_views(["host", "aws.ec2", "aws.rds", "k8s.nodes", "k8s.pods", "k8s.events"])
+    groups = {v.id: v.group for v in views}
+    tabs = [ViewTab(v.id, v.key, v.title, "" if v.id == "host" else "12", v.id == "k8s-events")
+            for v in views]
+    assert fit_tabs(tabs, "k8s-pods", groups, 200) == tabs  # room for all: unchanged
+    fitted = fit_tabs(tabs, "k8s-pods", groups, 60)
+    assert [(t.key, t.title, t.count) for t in fitted] == [
+        ("h", "", ""), ("e", "12", ""), ("d", "12", ""), ("n", "Nodes", "12"), ("p", "Pods", "12"),
+        ("t", "Events", "12")]
+    assert bar_cells(fitted, "k8s-pods") <= 60
+    tight = fit_tabs(tabs, "k8s-pods", groups, 48)
+    assert [t.title for t in tight] == ["", "12", "12", "12", "Pods", "12"]
+    keys_only = fit_tabs(tabs, "k8s-pods", groups, 30)
+    assert [t.title for t in keys_only] == ["", "", "", "", "Pods", ""]
+    assert keys_only[-1].problem  # the red mark stays

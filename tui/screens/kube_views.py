@@ -606,7 +606,7 @@ EVENT_COLUMNS = (
     Column("type", "Type", width=7, kind="status",
            severity=lambda v: "warn" if v == "Warning" else None, hotkey="T"),
     Column("object", "Object", min_width=16, flex=2, hotkey="O"),
-    Column("reason", "Reason", width=17, hotkey="E"),
+    Column("reason", "Reason", width=18, hotkey="E"),  # ProvisioningFailed
     Column("message", "Message", min_width=16, flex=4),
     Column("count", "Count", width=5, kind="number", hotkey="C"),
     Column("last_seen", "Last", width=4, kind="age", hotkey="L"),

@@ -11,6 +11,7 @@ choice for all of them, kept while the app runs.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 from textual.app import ComposeResult
@@ -49,6 +50,38 @@ def view_action_ids(view_id: str) -> tuple[str, ...]:
         return kube.action_ids
     service = SERVICES.get(view_id)
     return service.action_ids if service else ()
+
+
+def bar_cells(tabs: Sequence[ViewTab], active: str | None) -> int:
+    """Cells the ViewBar needs for `tabs` (its padding, separators and highlight)."""
+    cells = 2 + 3 * max(0, len(tabs) - 1)
+    for t in tabs:
+        cells += len(t.key) + 1 + len(t.title) + (1 + len(t.count) if t.count else 0) + int(t.problem)
+        cells += 2 if t.id == active else 0
+    return cells
+
+
+def fit_tabs(tabs: Sequence[ViewTab], active: str | None, groups: Mapping[str, str],
+             width: int) -> list[ViewTab]:
+    """Host, six AWS and five Kubernetes views do not fit one line: give up the
+    names of the views the operator is not in (other groups first: `e 60`), then
+    their counts, until the bar fits. The shown view keeps its name; every key
+    and red mark stays, and the help and the palette still name every view."""
+    group = groups.get(active or "", "")
+
+    def unnamed(t: ViewTab) -> ViewTab:
+        return dataclasses.replace(t, title=t.count, count="")
+
+    squeezed: set[str] = set()
+    for step in (lambda t: groups.get(t.id, "") != group, lambda t: True):
+        fitted = [unnamed(t) if t.id in squeezed else t for t in tabs]
+        if bar_cells(fitted, active) <= width:
+            return fitted
+        squeezed |= {t.id for t in tabs if t.id != active and step(t)}
+    fitted = [unnamed(t) if t.id in squeezed else t for t in tabs]
+    if bar_cells(fitted, active) <= width:
+        return fitted
+    return [t if t.id == active else dataclasses.replace(t, title="", count="") for t in tabs]
 
 
 def action_scopes(views: Sequence[ViewInfo]) -> dict[str, str]:
@@ -164,10 +197,16 @@ class ResourcesTab(Vertical):
 
     def update_from_store(self) -> None:
         """The bar's counts, and the shown view (each redraws only what changed)."""
-        self.query_one(ViewBar).show([self._tab(v) for v in self.views], self._active)
+        self._show_bar()
         view = self.active_view
         if isinstance(view, HostView | AwsView | KubeView):
             view.update_from_store()
+
+    def _show_bar(self) -> None:
+        width = self.size.width or self.app.size.width
+        groups = {v.id: v.group for v in self.views}
+        tabs = fit_tabs([self._tab(v) for v in self.views], self._active, groups, width)
+        self.query_one(ViewBar).show(tabs, self._active)
 
     def _tab(self, info: ViewInfo) -> ViewTab:
         state = self.states.get(info.provider)
@@ -221,6 +260,7 @@ class ResourcesTab(Vertical):
         return view.details_shown == self.details
 
     def on_resize(self) -> None:
+        self._show_bar()
         if self.details is None:  # not chosen yet: follow the terminal's height
             for built in self._built.values():
                 if isinstance(built, AwsView | KubeView):

@@ -423,6 +423,7 @@ class Console:
 
     def window(self, seconds: float, events: bool) -> Window:
         app = self.proc()
+        spy = self.py_spy("events" if events else "idle", seconds)
         meter = WindowMeter(self.tmux, self.pane, app, self.work)
         before_events = self.server.command("stats")["events"]
         server0 = self.server.cpu_seconds()
@@ -435,6 +436,7 @@ class Console:
             slices.append((app_cpu(app) - c0) / (time.monotonic() - s0) * 100)
         meter.stop()
         server_cpu = (self.server.cpu_seconds() - server0) / (time.monotonic() - t0) * 100
+        finish(spy)
         sent = self.server.command("stats")["events"] - before_events
         result = meter.result()
         return Window(result.seconds, result.cpu_percent, slices, result.bytes_per_s / 1024, result.rss_mb,
@@ -486,6 +488,7 @@ class Console:
         base = log_lines_seen(self.capture()) or 0
         before = rss(app)
         cpu0 = app_cpu(app)
+        spy = self.py_spy("logs", lines / rate)
         t_start = float(self.server.command(f"logs {lines} {rate:g}", timeout=30.0)["t"])
         samples: list[tuple[float, int, float]] = []
         peak = before
@@ -505,6 +508,7 @@ class Console:
             time.sleep(0.2)
         t_done = time.monotonic()
         cpu = (app_cpu(app) - cpu0) / (t_done - t_start) * 100
+        finish(spy)
         stats = self.server.command("stats")
         offered = (stats["logs_done_at"] or t_done) - t_start
         time.sleep(3.0)
@@ -514,10 +518,31 @@ class Console:
                 "log_rss_before_mb": before, "log_rss_peak_mb": peak, "log_rss_after_mb": after,
                 "log_cpu_percent": cpu, "log_samples": samples}
 
+    def py_spy(self, name: str, seconds: float) -> subprocess.Popen[bytes] | None:
+        """With --py-spy DIR: `py-spy record` of the app for `seconds` into DIR/NAME.txt
+        (raw collapsed stacks, per thread, line numbers); None without it."""
+        if not self.args.py_spy:
+            return None
+        out = Path(self.args.py_spy) / f"{name}.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return subprocess.Popen(["py-spy", "record", "--pid", str(self.proc().pid), "--duration",
+                                 str(max(1, round(seconds))), "--rate", "100", "--threads", "--format", "raw",
+                                 "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def kill(self) -> None:
         self.tmux.kill()
         if self.pane_pid:
             reap(self.pane_pid)
+
+
+def finish(spy: subprocess.Popen[bytes] | None) -> None:
+    """Wait for a py-spy recording to be written (it stops by itself after its duration)."""
+    if spy is not None:
+        try:
+            spy.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            spy.terminate()
+            spy.wait(timeout=10)
 
 
 class Sampler:
@@ -758,6 +783,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--width", type=int, default=120)
     parser.add_argument("--height", type=int, default=40)
     parser.add_argument("--python", default=sys.executable, help="interpreter for the server")
+    parser.add_argument("--py-spy", metavar="DIR",
+                        help="also record the app with py-spy (100 Hz, raw stacks per thread) into "
+                             "DIR/idle.txt, DIR/events.txt (the CPU windows) and DIR/logs.txt; sampling "
+                             "slows the app, so the figures of such a run are not the reference")
     parser.add_argument("--json", metavar="FILE", help="also write the raw figures here")
     args = parser.parse_args(argv)
     defaults = {"runs": (3, 1), "seconds": (30.0, 10.0), "presses": (20, 10), "samples": (20, 10),

@@ -20,6 +20,7 @@ from tests.support.apps import (
     RecordedHostProvider,
     RecordedKubeProvider,
     build_app,
+    recorded_aws_providers,
     recorded_kube_providers,
 )
 from tui.app import StacktopApp
@@ -510,3 +511,19 @@ async def test_80_columns_drop_columns_and_a_resize_keeps_the_selection(tmp_path
         assert column_keys(app, "pods") == ["context", "namespace", "name", "ready", "status", "restarts"]
         after = table(app, "pods")
         assert after.selected_key() == selected and after.filter_text == "shop" and after.has_focus
+
+
+async def test_with_aws_and_kubernetes_every_view_key_stays_on_the_bar(tmp_path: Path) -> None:
+    app = kube_app(tmp_path, providers=[*recorded_aws_providers(), *recorded_kube_providers()])
+    async with app.run_test(size=SHORT) as pilot:
+        await poll_all(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        bar = app.query_one(ViewBar).plain()
+        assert len(bar) <= SHORT[0] and " p Pods 11✖ " in bar
+        assert [t.key for t in app.query_one(ViewBar).tabs] == list("hevdbflnwptm")
+        await pilot.resize_terminal(*TALL)
+        await settle(pilot)
+        assert "n Nodes 5✖ · w Workloads 8 ·  p Pods 11✖  · t Events 6✖ · m PVCs 4" in (
+            app.query_one(ViewBar).plain())  # the Kubernetes group named, AWS by count
+        assert "e 8✖ · v 5✖" in app.query_one(ViewBar).plain()

@@ -84,3 +84,48 @@ def test_console_exits_cleanly_on_a_config_error(tmux: Tmux, tmp_path: Path) -> 
     tmux.start(f"{stacktop_command()} --config {bad}", env_for(tmp_path))
     screen = tmux.wait_for("EXIT=2")
     assert "did you mean 'interval'?" in screen and "Traceback" not in screen
+
+
+def test_demo_cluster_pods_logs_and_scale_through_the_gate(tmp_path: Path) -> None:
+    """The README's `--demo`: a live generated cluster, a crash-looping pod's log,
+    and a scale that the demo's controller carries out."""
+    term = Tmux(120, 40)
+    try:
+        term.start(f"{stacktop_command()} --demo", env_for(tmp_path))
+        term.wait_for("PID", timeout=90)
+        term.wait_for("k8s ● ok", timeout=60)
+        term.keys("p")
+        term.wait_for("CrashLoopBackOff", "Pending")
+        term.keys("/")
+        term.wait_for("Esc clears")
+        term.keys("cart-")
+        term.keys("Enter")
+        term.wait_for("2 of ")
+        term.keys("Down")  # the crash-looping pod sorts after the healthy one
+        term.wait_for("· demo/shop · CrashLoopBackOff")  # the detail pane follows the cursor
+        term.keys("Enter")
+        term.wait_for("following", "panic: runtime error")  # its log, followed live
+        term.keys("Escape")
+        term.wait_for("Not ready", "N Namespace")  # back on the Pods view
+        term.keys("w")
+        term.wait_for("Workloads", "Rollout")
+        term.keys("/")
+        term.wait_for("Esc clears")
+        term.keys("hello")
+        term.keys("Enter")
+        term.wait_for("1 of ", "Deployment hello · demo/default")
+        term.keys("+")
+        term.wait_for("Replicas, 0 to 1000", "now: 1")
+        term.keys("3")
+        term.keys("Enter")
+        term.wait_for("replicas → 3?")
+        term.keys("y")
+        term.wait_for("scaled to 3")
+        term.wait_for("3/3", timeout=30)  # the demo's controller started two pods
+        term.keys("q")
+        term.wait_for("EXIT=0")
+    finally:
+        term.kill()
+    [record] = [json.loads(line) for line in
+                (tmp_path / "state" / "stacktop" / "audit.jsonl").read_text().splitlines()]
+    assert (record["action"], record["result"], record["params"]) == ("k8s.scale", "ok", {"replicas": "3"})

@@ -97,6 +97,7 @@ SETTLE = 0.3  # between presses, so one press's work never overlaps the next
 SAMPLE = 5.0  # CPU/RSS sampling step during events and windows
 HINT = "Enter keeps · Esc clears"  # the filter bar while it has the keys
 KEY_CHARS = "bcdfghjklmnpqrstvwxz"  # the pod names' alphabet: each matches a different share
+KEY_TIMEOUT = 60.0  # a keystroke or event this late is a figure, not a failure
 TARGETS = {"event_ms": 1000.0, "filter_ms": 50.0, "rss_mb": 300.0}
 
 BAR_NODES = re.compile(r"\bn Nodes (\d+)")
@@ -451,11 +452,11 @@ class Console:
             char = KEY_CHARS[n % len(KEY_CHARS)]
             typed.append(timed_keys(self.tmux, self.pane, [["-l", char]],
                                     lambda s: (c := filter_count(s)) is not None and c[1] == total,
-                                    f"the count after typing {char!r}") * 1000)
+                                    f"the count after typing {char!r}", timeout=KEY_TIMEOUT) * 1000)
             time.sleep(SETTLE)
             back.append(timed_keys(self.tmux, self.pane, [["BSpace"]],
                                    lambda s: COUNT.search(s) is None and HINT in s,
-                                   "every row back after BackSpace") * 1000)
+                                   "every row back after BackSpace", timeout=KEY_TIMEOUT) * 1000)
             time.sleep(SETTLE)
         self.close_filter()
         return typed, back
@@ -471,7 +472,8 @@ class Console:
             n = first_n + i
             t_event = float(self.server.command(f"mark {n}")["t"])
             seen = wait_for_screen(self.tmux, self.pane, lambda s, n=n: restarts_of(s, marker) == str(n),
-                                   t_event, 15.0, f"restarts {n} on the marker's row", interval=EVENT_POLL)
+                                   t_event, KEY_TIMEOUT, f"restarts {n} on the marker's row",
+                                   interval=EVENT_POLL)
             raw.append(seen * 1000)
             net.append((seen - poll) * 1000)
         self.open_filter()
@@ -618,11 +620,12 @@ def steady(args: argparse.Namespace, console: Console, server: KubeServer) -> St
     out.soak_events = server.command("stats")["events"] - events0
     server.command("events 0")
     time.sleep(2.0)
-    print(f"  RSS {out.soak[-1][1]:.0f} MB after {out.soak[-1][0]:.0f} s of events; "
-          f"log: {args.log_lines:,} lines at {args.log_rate:g}/s…", file=sys.stderr)
-    namespace, name, _container = info["log_pod"]
-    del namespace
-    for key, value in console.logs(name, args.log_lines, args.log_rate, args.log_timeout).items():
+    print(f"  RSS {out.soak[-1][1]:.0f} MB after {out.soak[-1][0]:.0f} s of events", file=sys.stderr)
+    if not args.log_lines:
+        return out
+    print(f"log: {args.log_lines:,} lines at {args.log_rate:g}/s…", file=sys.stderr)
+    figures = console.logs(info["log_pod"][1], args.log_lines, args.log_rate, args.log_timeout)
+    for key, value in figures.items():
         setattr(out, key, value)
     print(f"  {out.log_lines / out.log_seconds:,.0f} lines/s, RSS {out.log_rss_before_mb:.0f} -> "
           f"{out.log_rss_peak_mb:.0f} (peak) -> {out.log_rss_after_mb:.0f} MB", file=sys.stderr)
@@ -645,6 +648,17 @@ def slope_mb_per_min(samples: list[tuple[float, float, float]]) -> float | None:
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
     den = sum((x - mx) ** 2 for x in xs)
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else None
+
+
+def minute_means(samples: list[tuple[float, float, float]]) -> tuple[float | None, float | None]:
+    """Mean RSS of the first and of the last minute of samples (None if the run is under 2 min):
+    less swayed than a slope by RSS going up and down with each metrics read."""
+    if not samples or samples[-1][0] < 120:
+        return None, None
+    end = samples[-1][0]
+    first = [s[1] for s in samples if s[0] < 60]
+    last = [s[1] for s in samples if s[0] > end - 60]
+    return statistics.fmean(first), statistics.fmean(last)
 
 
 def verdict(value: float, target: float) -> str:
@@ -706,6 +720,10 @@ def report(args: argparse.Namespace, info: dict[str, Any], setup: dict[str, Any]
                      str(len(st.soak)), f"<= {TARGETS['rss_mb']:g}"])
         rows.append(["RSS growth under events, MB/min (least squares)",
                      "—" if growth is None else f"{growth:+.1f}", "", "", ""])
+        first, last = minute_means(st.soak)
+        if first is not None and last is not None:
+            rows.append(["RSS mean, first minute of events -> last minute, MB", f"{first:.0f} -> {last:.0f}",
+                         "", "", ""])
         add("CPU % under events, every 5 s of the whole run", [s[2] for s in st.soak[1:]], "{:.1f}")
     if st.log_seconds:
         rows.append([f"log: {st.log_lines:,} lines followed, lines/s",

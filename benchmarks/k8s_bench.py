@@ -40,8 +40,8 @@ No assertion on timing: the script prints medians, ranges, the machine and the c
 says which of issue 5's targets were met. The server and the tmux server are stopped (by
 PID / their own socket) at the end, also after an error or Ctrl-C.
 
-    python benchmarks/k8s_bench.py                    # the reference run, ~9 min
-    python benchmarks/k8s_bench.py --quick            # a smoke test at full scale, ~2-3 min
+    python benchmarks/k8s_bench.py                    # the reference run, ~7 min
+    python benchmarks/k8s_bench.py --quick            # a smoke test at full scale, ~1.5 min
     python benchmarks/k8s_bench.py --pods 2000 --nodes 50 --deployments 300 --quick
 """
 

@@ -109,6 +109,8 @@ class StacktopApp(App[int]):
             self._scopes.setdefault(k.action, set()).add(k.scope)
         self._unsubscribe: Callable[[], None] | None = None
         self._screen_ready = False
+        self._followed_view: str | None = None
+        """The Resources view whose table last got the focus and the filter bar."""
 
     # -- layout ---------------------------------------------------------
 
@@ -200,10 +202,16 @@ class StacktopApp(App[int]):
         self._follow_active_table()
 
     def on_resources_tab_view_changed(self, event: ResourcesTab.ViewChanged) -> None:
+        """A view shown by a click (keys follow at once, see action_show_view)."""
+        tab = self._resources()
+        if tab is None or event.view_id != tab.active_id or event.view_id == self._followed_view:
+            return  # stale, or already followed
         self._follow_active_table()
 
     def _follow_active_table(self) -> None:
         """After a tab or view change: focus its table, show its filter, its keys."""
+        tab = self._resources()
+        self._followed_view = tab.active_id if tab is not None and self._active_tab() == "resources" else None
         self._focus_active_table()
         table = self._active_table()
         if table is None:
@@ -297,10 +305,14 @@ class StacktopApp(App[int]):
         if self._active_tab() != "resources":
             self.action_show_tab("resources")
         await tab.show_view(view_id)
+        # At once, not when ViewChanged has bubbled up: a key typed right after
+        # (`/`) must not have its filter's focus taken back by a late table focus.
+        self._follow_active_table()
 
     async def action_cycle_view(self, step: int) -> None:
         if tab := self._resources():
             await tab.cycle(step)
+            self._follow_active_table()
 
     def action_toggle_details(self) -> None:
         tab = self._resources()

@@ -527,3 +527,18 @@ async def test_with_aws_and_kubernetes_every_view_key_stays_on_the_bar(tmp_path:
         assert "n Nodes 5✖ · w Workloads 8 ·  p Pods 11✖  · t Events 6✖ · m PVCs 4" in (
             app.query_one(ViewBar).plain())  # the Kubernetes group named, AWS by count
         assert "e 8✖ · v 5✖" in app.query_one(ViewBar).plain()
+
+
+async def test_a_late_view_change_message_does_not_take_the_focus_from_the_filter(tmp_path: Path) -> None:
+    """In a terminal, `w` then `/` then typing can beat ViewChanged bubbling up to
+    the app; when it lands it must not focus the table under the open filter."""
+    app = kube_app(tmp_path)
+    async with app.run_test(size=TALL) as pilot:
+        await poll_all(pilot)
+        await pilot.press("w", "slash")
+        tab = app.query_one(ResourcesTab)
+        tab.post_message(ResourcesTab.ViewChanged("k8s-workloads"))  # as if it arrived only now
+        await pilot.pause()
+        await pilot.press(*"hello")
+        await pilot.pause()
+        assert tab.active_id == "k8s-workloads" and table(app, "workloads").filter_text == "hello"

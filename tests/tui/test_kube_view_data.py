@@ -316,3 +316,23 @@ def test_the_view_bar_gives_up_names_of_other_views_until_it_fits() -> None:
     keys_only = fit_tabs(tabs, "k8s-pods", groups, 30)
     assert [t.title for t in keys_only] == ["", "", "", "", "Pods", ""]
     assert keys_only[-1].problem  # the red mark stays
+
+
+def test_row_cache_formats_only_changed_pods_and_keeps_ages_current() -> None:
+    from dataclasses import replace
+
+    from providers.k8s.records import Usage
+    from tui.screens.kube_views import PODS, RowCache, ViewData
+
+    now = 1_800_000_000.0
+    pods = [KubePod("dev", "shop", f"web-{i}", created=now - 3600 * (i + 1)) for i in range(3)]
+    cache = RowCache(PODS)
+    first = dict(cache.rows(pods, ViewData(now)))
+    changed = replace(pods[1], restarts=4, last_restart_reason="OOMKilled")
+    usage = {pods[2].key: Usage(0.25, 2**27)}
+    second = dict(cache.rows([pods[0], changed, pods[2]], ViewData(now, usage)))
+    assert second[pods[0].key] is first[pods[0].key]  # same record, same row object
+    assert second[changed.key] == PODS.to_row(changed, ViewData(now, usage))
+    assert second[pods[2].key] == PODS.to_row(pods[2], ViewData(now, usage))  # its usage changed
+    later = dict(cache.rows([pods[0], changed, pods[2]], ViewData(now + 7200, usage)))
+    assert later[pods[0].key] == PODS.to_row(pods[0], ViewData(now + 7200, usage))  # age moved on

@@ -25,6 +25,7 @@ from providers.store import Store
 from tui.screens.kube_views import (
     EventIndex,
     KubeViewSpec,
+    RowCache,
     ViewData,
     contexts_of,
     empty_text,
@@ -85,6 +86,9 @@ class KubeView(Vertical):
         self._data = ViewData(0.0)
         self._records: dict[str, Any] = {}
         self._rows: list[tuple[str, tuple[Any, ...]]] = []
+        self._row_cache = RowCache(spec)
+        self._cuts: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+        self._projected_for: tuple[int, ...] | None = None
         self._columns: tuple[int, ...] = ()
         """Indices (into the spec's columns) of the columns the table shows."""
         self._sized: tuple[Column, ...] = spec.columns
@@ -250,7 +254,7 @@ class KubeView(Vertical):
             self._data = ViewData(snap.taken_at, snap.usage, snap.requested, on_node, snap)
             records = visible_records(self.spec, self.spec.records(snap), self.namespace)
             self._records = {r.key: r for r in records}
-            self._rows = [(r.key, self.spec.to_row(r, self._data)) for r in records]
+            self._rows = self._row_cache.rows(records, self._data)
             table.apply(self._projected())
             self._contexts = len(contexts_of(snap))
             self._sized = sized_columns(self.spec, records)
@@ -259,7 +263,19 @@ class KubeView(Vertical):
         self._show_detail()
 
     def _projected(self) -> list[tuple[str, tuple[Any, ...]]]:
-        return [(key, tuple(values[i] for i in self._columns)) for key, values in self._rows]
+        """Rows cut to the shown columns; a row object seen before keeps its cut."""
+        if self._projected_for != self._columns:
+            self._projected_for, self._cuts = self._columns, {}
+        columns, cuts = self._columns, self._cuts
+        fresh: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+        out = []
+        for key, values in self._rows:
+            hit = cuts.get(key)
+            cut = hit[1] if hit is not None and hit[0] is values else tuple(values[i] for i in columns)
+            fresh[key] = (values, cut)
+            out.append((key, cut))
+        self._cuts = fresh
+        return out
 
     def on_resource_table_cursor_moved(self, event: ResourceTable.CursorMoved) -> None:
         self._show_detail()

@@ -4,6 +4,7 @@ recorded host and AWS snapshots where a test needs a pixel-stable screen."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
@@ -623,3 +624,23 @@ class RecordedKubeProvider(Provider):
 def recorded_kube_providers(contexts: Sequence[str] = ("prod", "staging"),
                             views: Sequence[str] = KUBE_VIEW_NAMES) -> list[Provider]:
     return [RecordedKubeProvider(v, contexts) for v in views]
+
+
+# -- what a Pilot test reads back ------------------------------------------------------------
+
+
+def messages(app: StacktopApp) -> list[str]:
+    """The toasts the app has shown, oldest first."""
+    return [n.message for n in app._notifications]
+
+
+def audit_records(tmp_path: Path) -> list[dict[str, object]]:
+    """The audit log `build_app` writes under tmp_path, one dict a record."""
+    path = tmp_path / "audit.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+async def filter_to(pilot: Any, text: str) -> None:
+    """Type a table filter the way an operator does: `/`, the text, Enter."""
+    await pilot.press("slash", *text, "enter")
+    await pilot.pause()

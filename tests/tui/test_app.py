@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import psutil
 from textual.command import CommandList, CommandPalette
 from textual.widgets import TabbedContent
 
-from tests.support.apps import build_app, polled
+from tests.support.apps import audit_records, build_app, polled
 from widgets.confirm_dialog import ConfirmDialog
 from widgets.filter_bar import FilterBar
 from widgets.help_screen import HelpScreen
@@ -43,10 +42,6 @@ async def select_process(app, pilot, name: str) -> None:  # type: ignore[no-unty
         await pilot.pause()
     raise AssertionError(f"{name} never appeared alone in the process table")
 
-
-def audit_records(tmp_path: Path) -> list[dict[str, object]]:
-    path = tmp_path / "audit.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def footer_keys(app) -> set[str]:  # type: ignore[no-untyped-def]

@@ -4,7 +4,6 @@ pane, scoped action keys and the grouped status line."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,10 @@ from tests.support.apps import (
     PARTITIONS,
     RecordedAwsProvider,
     RecordedHostProvider,
+    audit_records,
     build_app,
+    filter_to,
+    messages,
     recorded_aws_providers,
     recorded_aws_snapshot,
 )
@@ -79,18 +81,7 @@ def provider(app: StacktopApp, service: str) -> RecordedAwsProvider:
     return found
 
 
-def messages(app: StacktopApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
-
-def audit(tmp_path: Path) -> list[dict[str, object]]:
-    path = tmp_path / "audit.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
-async def filter_to(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
-    await pilot.press("slash", *text, "enter")
-    await pilot.pause()
 
 
 # -- views, keys, palette ------------------------------------------------------------------
@@ -326,7 +317,7 @@ async def test_watch_mode_refuses_ec2_keys_with_the_gates_message(tmp_path: Path
             "Reboot instance refused: read-only mode (restart without 'watch'/--read-only to act)",
         ]
         assert provider(app, "ec2").calls == []
-    assert [(r["action"], r["result"], r["target"]["name"]) for r in audit(tmp_path)] == [
+    assert [(r["action"], r["result"], r["target"]["name"]) for r in audit_records(tmp_path)] == [
         ("aws.ec2.start", "refused", "api-1"), ("aws.ec2.stop", "refused", "api-1"),
         ("aws.ec2.reboot", "refused", "api-1"),
     ]
@@ -350,7 +341,7 @@ async def test_action_keys_work_only_in_their_view(tmp_path: Path) -> None:
         await pilot.press("h", "k")  # and the host's keys still work in the host view
         await app.workers.wait_for_complete()
         assert messages(app)[-1].startswith("Terminate refused: read-only mode")
-    assert [(r["action"], r["target"]["name"]) for r in audit(tmp_path)] == [
+    assert [(r["action"], r["target"]["name"]) for r in audit_records(tmp_path)] == [
         ("aws.rds.reboot", "orders-db"), ("host.terminate", "postgres")]
 
 

@@ -5,7 +5,6 @@ with events, pod logs, and the scoped, gated actions."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from textual.command import CommandList, CommandPalette
@@ -19,7 +18,10 @@ from tests.support.apps import (
     OOM_POD,
     RecordedHostProvider,
     RecordedKubeProvider,
+    audit_records,
     build_app,
+    filter_to,
+    messages,
     recorded_aws_providers,
     recorded_kube_providers,
 )
@@ -92,18 +94,7 @@ def provider(app: StacktopApp, name: str) -> RecordedKubeProvider:
     return found
 
 
-def messages(app: StacktopApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
-
-def audit(tmp_path: Path) -> list[dict[str, object]]:
-    path = tmp_path / "audit.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
-async def filter_to(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
-    await pilot.press("slash", *text, "enter")
-    await pilot.pause()
 
 
 # -- views and columns -------------------------------------------------------------------------
@@ -303,7 +294,7 @@ async def test_enter_on_a_pod_opens_its_log_with_its_containers(tmp_path: Path) 
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, PodLogsScreen)
-        assert audit(tmp_path) == []
+        assert audit_records(tmp_path) == []
 
 
 async def test_a_crash_looping_pods_log_opens_on_the_container_that_restarted(tmp_path: Path) -> None:
@@ -375,7 +366,7 @@ async def test_scale_asks_for_a_number_validated_like_the_provider(tmp_path: Pat
         [(action, target)] = provider(app, "workloads").calls
         assert action == "k8s.scale" and dict(target.params) == {"replicas": "5"}
         assert (target.kind, target.name, target.details["namespace"]) == ("Deployment", "worker", "shop")
-    [record] = audit(tmp_path)
+    [record] = audit_records(tmp_path)
     assert (record["action"], record["result"], record["params"]) == ("k8s.scale", "ok", {"replicas": "5"})
 
 
@@ -429,7 +420,7 @@ async def test_delete_pod_needs_the_pods_name_typed(tmp_path: Path) -> None:
         assert action == "k8s.delete_pod" and target.id == CRASHING_POD
         assert dict(target.details) == {"context": "prod", "namespace": "shop",
                                         "name": "worker-5f6d7c8b9-h2j4k", "node": "node-a1"}
-    assert [r["result"] for r in audit(tmp_path)] == ["cancelled", "ok"]
+    assert [r["result"] for r in audit_records(tmp_path)] == ["cancelled", "ok"]
 
 
 async def test_watch_mode_refuses_every_kubernetes_action_with_the_gates_message(tmp_path: Path) -> None:
@@ -450,7 +441,7 @@ async def test_watch_mode_refuses_every_kubernetes_action_with_the_gates_message
         assert all(provider(app, v).calls == [] for v in ("workloads", "pods", "nodes"))
         shown = {b.description for _, b, on, _ in app.active_bindings.values() if on and b.show}
         assert not {"Cordon", "Uncordon"} & shown  # hidden from the footer in watch mode
-    assert [(r["action"], r["result"]) for r in audit(tmp_path)] == [
+    assert [(r["action"], r["result"]) for r in audit_records(tmp_path)] == [
         ("k8s.scale", "refused"), ("k8s.restart", "refused"), ("k8s.delete_pod", "refused"),
         ("k8s.cordon", "refused"), ("k8s.uncordon", "refused")]
 

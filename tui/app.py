@@ -163,8 +163,19 @@ class StacktopApp(App[int]):
         if not self._screen_ready:
             return  # on_mount draws whatever arrived before the screen existed
         self._refresh_status()
+        if self._covered_by_logs:
+            return
         tab = self._resources()
         # Skip drawing a hidden tab; it catches up when shown (so do hidden views).
+        if tab is not None and self._active_tab() == "resources":
+            tab.update_from_store()
+
+    @property
+    def _covered_by_logs(self) -> bool:
+        return type(self.screen).__name__ == "PodLogsScreen"
+
+    def _catch_up(self) -> None:
+        tab = self._resources()
         if tab is not None and self._active_tab() == "resources":
             tab.update_from_store()
 
@@ -474,9 +485,12 @@ class StacktopApp(App[int]):
         # A crash-looping container's current log is often empty: start on the first
         # container that restarted, where `previous` has something to say.
         first = next((c.name for c in pod.containers if c.restarts), containers[0])
+        # While the log covers the console, its views need not redraw (20,000 pods twice
+        # a second); they catch up from the Store when the log closes.
         self.push_screen(PodLogsScreen(f"{pod.name} · {pod.context}/{pod.namespace}", containers,
                                        lambda container, previous: logs(pod, container, previous),
-                                       container=first))
+                                       container=first),
+                         callback=lambda _: self._catch_up())
 
     # -- palette ------------------------------------------------------------
 

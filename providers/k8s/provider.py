@@ -58,8 +58,12 @@ class KubeViewProvider(Provider):
         self._last: KubeSnapshot | None = None
         self._last_version: tuple[Any, ...] | None = None
         self._requested_cache: tuple[tuple[int, ...], dict[str, Usage]] | None = None
+        # Nodes read pods only for "requested": a pod event need not wake them (at
+        # 100 pod events/s that re-summed every pod twice a second); the idle poll
+        # brings requests up to date within IDLE_INTERVAL.
+        woken_by = (NODES,) if view == "nodes" else self.kinds
         for cluster in self.clusters:
-            cluster.subscribe(self.kinds, self._on_watch_event)
+            cluster.subscribe(woken_by, self._on_watch_event)
 
     def _on_watch_event(self) -> None:
         self.wake()

@@ -336,3 +336,16 @@ def test_row_cache_formats_only_changed_pods_and_keeps_ages_current() -> None:
     assert second[pods[2].key] == PODS.to_row(pods[2], ViewData(now, usage))  # its usage changed
     later = dict(cache.rows([pods[0], changed, pods[2]], ViewData(now + 7200, usage)))
     assert later[pods[0].key] == PODS.to_row(pods[0], ViewData(now + 7200, usage))  # age moved on
+
+
+def test_row_cache_moves_an_age_cell_exactly_when_its_text_would_change() -> None:
+    from tui.screens.aws_views import age_of
+    from tui.screens.kube_views import PODS, RowCache, ViewData
+
+    created = 1_800_000_000.0
+    pod = KubePod("dev", "shop", "web-1", created=created)
+    cache = RowCache(PODS)
+    age = [c.key for c in PODS.columns].index("age")
+    for offset in (5, 59, 60, 61, 119, 120, 3599, 3600, 3661, 86399, 86400, 90000):
+        (_, row), = cache.rows([pod], ViewData(created + offset))
+        assert row[age] == age_of(created, created + offset), offset

@@ -353,36 +353,45 @@ class RowCache:
     objects, so their rows need not be formatted again (at 100 events/s that
     formatting was most of the console's CPU). A row is reused when its record
     is the same object and what it borrows from `ViewData` (usage, requests,
-    pods on the node) is equal; its age cell is recomputed, being time."""
+    pods on the node) is equal; its age cell is recomputed when the age it
+    shows can have moved on (3m stays 3m for a minute), not on every update."""
 
     def __init__(self, spec: KubeViewSpec) -> None:
         self.spec = spec
         keys = [c.key for c in spec.columns]
         self._age = keys.index("age") if "age" in keys else None
-        self._rows: dict[str, tuple[Any, tuple[Any, ...], tuple[Any, ...]]] = {}
+        self._rows: dict[str, tuple[Any, tuple[Any, ...], tuple[Any, ...], float]] = {}
 
     def rows(self, records: Iterable[Any], data: ViewData) -> list[tuple[str, tuple[Any, ...]]]:
         out: list[tuple[str, tuple[Any, ...]]] = []
-        fresh: dict[str, tuple[Any, tuple[Any, ...], tuple[Any, ...]]] = {}
+        fresh: dict[str, tuple[Any, tuple[Any, ...], tuple[Any, ...], float]] = {}
         on_node = data.pods_on_node
-        age = self._age
+        age, now = self._age, data.now
         for record in records:
             key = record.key
             borrowed = (data.usage.get(key), data.requested.get(key),
                         None if on_node is None else on_node.get(key, 0))
             hit = self._rows.get(key)
             if hit is not None and hit[0] is record and hit[1] == borrowed:
-                row = hit[2]
-                if age is not None:
-                    now_age = age_of(record.created, data.now)
-                    if row[age] != now_age:
-                        row = (*row[:age], now_age, *row[age + 1:])
+                row, due = hit[2], hit[3]
+                if age is not None and now >= due:
+                    row = (*row[:age], age_of(record.created, now), *row[age + 1:])
+                    due = _age_due(record.created, row[age])
             else:
                 row = self.spec.to_row(record, data)
-            fresh[key] = (record, borrowed, row)
+                due = _age_due(getattr(record, "created", None), row[age]) if age is not None else 0.0
+            fresh[key] = (record, borrowed, row, due)
             out.append((key, row))
         self._rows = fresh
         return out
+
+
+def _age_due(then: float | None, shown: float | None) -> float:
+    """When an age cell showing `shown` (from age_of) next changes."""
+    if then is None or shown is None:
+        return float("inf")
+    unit = next((size for size in (86400, 3600, 60) if shown >= size), 1)
+    return then + shown + unit
 
 
 NAME_WIDTH_CAP = 24

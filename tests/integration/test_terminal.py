@@ -108,7 +108,7 @@ def test_demo_cluster_pods_logs_and_scale_through_the_gate(tmp_path: Path) -> No
         term.keys("Escape")
         term.wait_for("Not ready", "N Namespace")  # back on the Pods view
         term.keys("w")
-        term.wait_for("Workloads", "Rollout")
+        term.wait_for("Workloads", "Rollout", "Replicas ")  # rows, and the detail of the first
         term.keys("/")
         term.wait_for("Esc clears")
         term.keys("hello")

@@ -13,7 +13,7 @@ from typing import Any
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from providers.aws.snapshot import AwsSnapshot
 from providers.base import ActionTarget
@@ -122,7 +122,9 @@ class AwsView(Vertical):
             new.set_filter(filter_text)
         if cursor:
             new.move_cursor_to(cursor)
-        if focused:
+        # Not if the operator opened an input (`/`) while the table was swapped:
+        # the keys they type next belong to it.
+        if focused and not isinstance(self.app.focused, Input):
             new.focus()
 
     def set_details(self, wanted: bool) -> bool:

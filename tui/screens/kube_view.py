@@ -15,7 +15,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from providers.base import ActionTarget
 from providers.k8s.records import KubePod
@@ -178,7 +178,9 @@ class KubeView(Vertical):
                 new.set_filter(filter_text)
             if cursor:
                 new.move_cursor_to(cursor)
-            if focused:
+            # Not if the operator opened an input (`/`) while the table was swapped:
+            # the keys they type next belong to it.
+            if focused and not isinstance(self.app.focused, Input):
                 new.focus()
         finally:
             self._rebuilding = False

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from providers.actions import ActionGate, ConfirmRequest, Outcome
@@ -163,7 +163,7 @@ class StacktopApp(App[int]):
         if not self._screen_ready:
             return  # on_mount draws whatever arrived before the screen existed
         self._refresh_status()
-        if self._covered_by_logs:
+        if self._covered:
             return
         tab = self._resources()
         # Skip drawing a hidden tab; it catches up when shown (so do hidden views).
@@ -171,8 +171,10 @@ class StacktopApp(App[int]):
             tab.update_from_store()
 
     @property
-    def _covered_by_logs(self) -> bool:
-        return type(self.screen).__name__ == "PodLogsScreen"
+    def _covered(self) -> bool:
+        """A full screen (the pod log) hides the console: its views need not redraw.
+        Dialogs are modal and leave the console visible around them."""
+        return len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen)
 
     def _catch_up(self) -> None:
         tab = self._resources()

@@ -21,9 +21,14 @@ from config.model import (
     AwsAccountSettings,
     AwsMetricSettings,
     AwsSettings,
+    DbMembersSettings,
+    HaClusterSettings,
+    HaSettings,
     HostSettings,
     KubernetesSettings,
     LogSettings,
+    OperatorClusterSettings,
+    PatroniSettings,
     ProviderSettings,
     RuntimeSettings,
     Settings,
@@ -36,7 +41,7 @@ from config.profiles import (
     select_profile,
     split_profiles,
 )
-from config.schema import PROFILE_SCHEMA, Field, validate
+from config.schema import ENGINES, PROFILE_SCHEMA, Field, engine_given, validate
 
 FOUND_BY_FLAG = "--config"
 FOUND_BY_ENV = "$STACKTOP_CONFIG"
@@ -168,7 +173,26 @@ def build_settings(
             kubernetes=_kubernetes_settings(values["providers"]["kubernetes"], env),
         ),
         secrets=secrets,
+        ha=_ha_settings(values["ha"], defaults_dir),
     )
+
+
+def _ha_settings(ha: Mapping[str, Any], defaults_dir: str) -> HaSettings:
+    clusters = []
+    for c in ha["clusters"]:
+        engine = next(e for e in ENGINES if engine_given(c, e))
+        body = c[engine]
+        common = {k: c[k] for k in ("name", "interval", "connect_timeout", "statement_timeout", "stats",
+                                    "lag_warn", "lag_critical", "lag_warn_bytes")}
+        if engine == "patroni":
+            extra: dict[str, Any] = {"patroni": PatroniSettings(**{**body, "urls": tuple(body["urls"])})}
+        elif engine == "kubernetes":
+            extra = {"kubernetes": OperatorClusterSettings(**body)}
+        else:
+            extra = {"db": DbMembersSettings(members=tuple(body["members"]), password=body["password"])}
+        clusters.append(HaClusterSettings(engine=engine, **common, **extra))
+    return HaSettings(timeline_file=ha["timeline_file"] or os.path.join(defaults_dir, "ha-timeline.jsonl"),
+                      clusters=tuple(clusters))
 
 
 def _aws_settings(aws: Mapping[str, Any]) -> AwsSettings | None:

@@ -122,6 +122,58 @@ class KubernetesSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DbMembersSettings:
+    """Members of a directly-reached database cluster; the password kept apart from the DSNs."""
+
+    members: tuple[str, ...] = ()
+    password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PatroniSettings:
+    urls: tuple[str, ...] = ()
+    username: str | None = None
+    password: str | None = None
+    pg_user: str | None = None
+    pg_password: str | None = None
+    pg_database: str = "postgres"
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorClusterSettings:
+    """A Zalando, CloudNativePG or Percona resource read through the Kubernetes API."""
+
+    kind: str
+    name: str
+    namespace: str = "default"
+    context: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HaClusterSettings:
+    """One cluster and the one way it is reached (`engine` says which field is set)."""
+
+    name: str
+    engine: str  # postgres | patroni | mysql | mariadb | kubernetes
+    interval: float = 5.0
+    connect_timeout: float = 3.0
+    statement_timeout: float = 5.0
+    stats: bool = True
+    lag_warn: float = 10.0
+    lag_critical: float = 60.0
+    lag_warn_bytes: int = 16 * 1024 * 1024
+    db: DbMembersSettings | None = None  # postgres, mysql, mariadb
+    patroni: PatroniSettings | None = None
+    kubernetes: OperatorClusterSettings | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HaSettings:
+    timeline_file: str = ""
+    clusters: tuple[HaClusterSettings, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderSettings:
     host: HostSettings | None  # None when the host provider is disabled
     aws: AwsSettings | None = None  # None when no account is configured
@@ -142,6 +194,7 @@ class Settings:
     runtime: RuntimeSettings
     providers: ProviderSettings
     secrets: frozenset[str] = frozenset()
+    ha: HaSettings = HaSettings()
 
     def redact(self, text: str) -> str:
         """``text`` with every secret value seen while loading replaced by ***."""

@@ -156,6 +156,55 @@ def _check_kubernetes(kube: Mapping[str, Any]) -> str | None:
     return None
 
 
+ENGINES = ("postgres", "patroni", "mysql", "mariadb", "kubernetes")
+OPERATOR_KINDS = ("zalando", "cloudnativepg", "percona")
+
+
+def engine_given(cluster: Mapping[str, Any], engine: str) -> bool:
+    body = cluster[engine]
+    key = {"patroni": "urls", "kubernetes": "name"}.get(engine, "members")
+    return bool(body[key])
+
+
+def _check_ha_cluster(cluster: Mapping[str, Any]) -> str | None:
+    given = [e for e in ENGINES if engine_given(cluster, e)]
+    if len(given) != 1:
+        which = f"got {' and '.join(given)}" if given else "got none"
+        return ("give exactly one of postgres.members, patroni.urls, mysql.members, "
+                f"mariadb.members or kubernetes.name ({which})")
+    for engine in ("postgres", "mysql", "mariadb"):
+        for dsn in cluster[engine]["members"]:
+            if re.search(r"://[^/@:]*:[^/@]*@", dsn) or re.search(r"(^|\s)password\s*=", dsn):
+                return (f"{engine}.members: take the password out of the DSN and set "
+                        f"{engine}.password: ${{ENV_VAR}} (a DSN is shown on screen and in logs)")
+    for url in cluster["patroni"]["urls"]:
+        if not re.match(r"^https?://[^/\s]+", url):
+            return f"patroni.urls: {url!r} is not an http(s) URL like http://10.0.0.11:8008"
+        if "@" in url.split("://", 1)[1].split("/", 1)[0]:
+            return "patroni.urls: put credentials in patroni.username/password, not in the URL"
+    return None
+
+
+def _check_ha_clusters(clusters: Sequence[Mapping[str, Any]]) -> str | None:
+    names = [c["name"] for c in clusters]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        return f"cluster names must be unique; {', '.join(dupes)} appears more than once"
+    for name in names:
+        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$", name):
+            return (f"cluster name {name!r}: use letters, digits, '-' and '_' "
+                    "(it becomes a provider name, ha.NAME)")
+    return None
+
+
+def _db_members(engine: str, example: str) -> Field:
+    return section(
+        f"A {engine} cluster reached directly.",
+        members=list_of(text(f"A DSN, e.g. {example}."), "Member DSNs (without the password)."),
+        password=text("Password for every member; use ${ENV_VAR}.", secret=True),
+    )
+
+
 PROFILE_SCHEMA = section(
     "One profile: everything stacktop needs to know to run.",
     role=enum(
@@ -333,6 +382,54 @@ PROFILE_SCHEMA = section(
             page_size=integer("Objects per list page (limit/continue).", 500, minimum=10,
                               maximum=10000),
             check=_check_kubernetes,
+        ),
+    ),
+    ha=section(
+        "Replicated databases shown on the HA tab.",
+        timeline_file=path(
+            "Where role changes, failovers and lost members are remembered across restarts.",
+            default_doc="ha-timeline.jsonl in the log's default directory",
+        ),
+        clusters=list_of(
+            section(
+                "One replicated database cluster, reached one way.",
+                name=text("Short name shown on the tab, e.g. main.", required=True),
+                interval=duration("Time between polls.", 5.0, minimum=0.5),
+                connect_timeout=duration("Connecting to one member slower than this fails.", 3.0,
+                                         minimum=0.1, maximum=120.0),
+                statement_timeout=duration("A monitoring query slower than this is cancelled.", 5.0,
+                                           minimum=0.1, maximum=300.0),
+                stats=boolean("Read database stats (connections, rates, slow queries) per member.",
+                              True),
+                lag_warn=duration("Replica lag shown as a warning.", 10.0, minimum=0.0),
+                lag_critical=duration("Replica lag shown as broken.", 60.0, minimum=0.0),
+                lag_warn_bytes=integer("Replica lag in bytes shown as a warning.", 16 * 1024 * 1024,
+                                       minimum=0),
+                postgres=_db_members("PostgreSQL", "postgresql://monitor@10.0.0.5:5432/postgres"),
+                patroni=section(
+                    "A Patroni cluster: any member's REST API reveals the others.",
+                    urls=list_of(text("A Patroni REST URL, e.g. http://10.0.0.11:8008."),
+                                 "Patroni REST URLs, tried in order."),
+                    username=text("Basic auth user of the REST API (restapi.authentication)."),
+                    password=text("Basic auth password; use ${ENV_VAR}.", secret=True),
+                    pg_user=text("PostgreSQL user (pg_monitor) for lag in seconds and stats "
+                                 "of each member.", default_doc="no stats, Patroni's view only"),
+                    pg_password=text("Password of pg_user; use ${ENV_VAR}.", secret=True),
+                    pg_database=text("Database pg_user connects to.", "postgres"),
+                ),
+                mysql=_db_members("MySQL", "mysql://monitor@10.0.1.5:3306"),
+                mariadb=_db_members("MariaDB", "mysql://monitor@10.0.1.5:3306"),
+                kubernetes=section(
+                    "A cluster run by a Kubernetes operator, read through the Kubernetes provider.",
+                    kind=enum("Which operator's resource.", OPERATOR_KINDS, "cloudnativepg"),
+                    name=text("The resource's name."),
+                    namespace=text("The resource's namespace.", "default"),
+                    context=text("Kubeconfig context.", default_doc="the kubeconfig's current context"),
+                ),
+                check=_check_ha_cluster,
+            ),
+            "Clusters to show; none leaves the HA tab with setup hints.",
+            check=_check_ha_clusters,
         ),
     ),
 )

@@ -76,6 +76,35 @@ class ActionParameter:
 
 
 @dataclass(frozen=True)
+class ActionChoice:
+    """One of the target's `options` the operator picks before confirming (e.g. the
+    switchover candidate); options with a reason are shown but cannot be picked."""
+
+    name: str
+    prompt: str
+
+
+@dataclass(frozen=True)
+class ActionOption:
+    value: str
+    label: str
+    reason: str = ""
+    """Why this option cannot be chosen now; "" when it can."""
+
+
+@dataclass(frozen=True)
+class TextParameter:
+    """Free text the operator gives before confirming (e.g. when to switch over).
+    `validate` returns the normalised value or raises ValueError with one line;
+    the UI and the provider both call it."""
+
+    name: str
+    prompt: str
+    validate: Callable[[str], str]
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
 class ActionSpec:
     """A mutating operation, declared once: it yields the key binding, the footer
     hint, the palette command, the help line and the read-only check."""
@@ -88,6 +117,9 @@ class ActionSpec:
     provider: str
     min_role: str = "operator"
     parameter: ActionParameter | None = None
+    choice: ActionChoice | None = None
+    text: TextParameter | None = None
+    """Asked in this order before the gate's confirmation: choice, text, parameter."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +132,8 @@ class ActionTarget:
     details: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, str] = field(default_factory=dict)
     """What the operator chose (e.g. replicas=5): shown in the prompt and audited."""
+    options: tuple[ActionOption, ...] = ()
+    """What the spec's `choice` picks from, with the reason each ineligible one is not."""
 
 
 @dataclass(frozen=True)

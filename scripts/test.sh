@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh Debian 12 machine: installs what the tests need
-# (tmux from Debian, the Python packages pinned in constraints.txt), checks
+# (tmux, PostgreSQL, Patroni, etcd and MariaDB from Debian, the Python packages pinned in constraints.txt), checks
 # lint and the dependency set, then runs pytest. Extra args go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian packages for the real servers the tests start (none is started on install).
 need_apt=()
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql-15)
+command -v patroni >/dev/null 2>&1 || need_apt+=(patroni)
+command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server etcd-client)
+command -v mariadbd >/dev/null 2>&1 || need_apt+=(mariadb-server mariadb-client)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -q

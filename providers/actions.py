@@ -136,7 +136,7 @@ class ActionGate:
             message = f"{spec.title} cancelled: typed name did not match '{request.must_type}'"
             await self._record(spec, target, Outcome.CANCELLED, message)
             return GateResult(Outcome.CANCELLED, message)
-        provider = self.providers[spec.provider]
+        provider = self.providers[target.provider or spec.provider]
         started = time.monotonic()
         try:
             result = await provider.action_callable(spec.id)(target)
@@ -145,7 +145,7 @@ class ActionGate:
             result = ActionResult(False, f"{spec.title} failed: {type(exc).__name__}: {exc}")
         outcome = Outcome.DONE if result.ok else Outcome.FAILED
         await self._record(spec, target, outcome, result.message, time.monotonic() - started)
-        self._refresh(spec.provider)
+        self._refresh(target.provider or spec.provider)
         return GateResult(outcome, self._redact(result.message))
 
     async def _record(

@@ -134,6 +134,8 @@ class ActionTarget:
     """What the operator chose (e.g. replicas=5): shown in the prompt and audited."""
     options: tuple[ActionOption, ...] = ()
     """What the spec's `choice` picks from, with the reason each ineligible one is not."""
+    provider: str = ""
+    """The provider that acts, when one spec serves several (one per HA cluster); else the spec's."""
 
 
 @dataclass(frozen=True)

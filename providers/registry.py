@@ -41,4 +41,9 @@ def build_providers(settings: Settings, *, read_only: bool = True) -> list[Provi
         from providers.k8s.provider import build_kube_providers
 
         providers += build_kube_providers(kube, read_only=read_only)
+    if settings.ha.clusters:
+        # Imported here: database drivers load only when a cluster is configured.
+        from providers.ha.build import build_ha_providers
+
+        providers += build_ha_providers(settings)
     return providers

@@ -68,7 +68,8 @@ def target_for(spec_id: str, snapshot: HaSnapshot, maximum_lag_bytes: int | None
     from providers.ha.model import Reading
 
     reading = Reading(members=snapshot.members, leader=snapshot.leader)
-    options = tuple(candidates(reading, maximum_lag_bytes))
+    lag_limit = maximum_lag_bytes if maximum_lag_bytes is not None else snapshot.max_failover_lag
+    options = tuple(candidates(reading, lag_limit))
     if not any(not o.reason for o in options):
         reasons = "; ".join(f"{o.value}: {o.reason}" for o in options) or "no replicas"
         return f"{snapshot.cluster}: no member can take over ({reasons})"

@@ -140,6 +140,8 @@ class HaSnapshot(Snapshot):
     history: tuple[HistoryEntry, ...] = ()
     events: tuple[HaEvent, ...] = field(default_factory=tuple)
     problems: tuple[str, ...] = ()
+    max_failover_lag: int | None = None
+    """Patroni's maximum_lag_on_failover (bytes): a replica further behind may not take over."""
 
     def member(self, name: str) -> Member | None:
         return next((m for m in self.members if m.name == name), None)

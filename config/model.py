@@ -167,6 +167,16 @@ class HaClusterSettings:
     kubernetes: OperatorClusterSettings | None = None
 
 
+    def describe_source(self) -> str:
+        """Where the cluster is read from (DSNs and URLs carry no passwords: the schema refuses them)."""
+        if self.patroni is not None:
+            return ", ".join(self.patroni.urls)
+        if self.kubernetes is not None:
+            k = self.kubernetes
+            return f"{k.kind} {k.namespace}/{k.name}" + (f" in {k.context}" if k.context else "")
+        return ", ".join(self.db.members) if self.db is not None else ""
+
+
 @dataclass(frozen=True, slots=True)
 class HaSettings:
     timeline_file: str = ""
@@ -246,6 +256,11 @@ class Settings:
                          f"{', '.join(kube.namespaces) or 'all'}; updates at most every "
                          f"{format_duration(kube.refresh)}, metrics every "
                          f"{format_duration(kube.metrics_interval)}")
+        if self.ha.clusters:
+            lines.append(f"ha        {len(self.ha.clusters)} cluster(s); timeline {self.ha.timeline_file}")
+            for c in self.ha.clusters:
+                lines.append(f"  cluster {c.name}: {c.engine} {c.describe_source()}; "
+                             f"every {format_duration(c.interval)}")
         return [self.redact(line) for line in lines]
 
     def with_overrides(

@@ -134,6 +134,13 @@ KINDS: tuple[ResourceType, ...] = (
                  versioned=False),
     ResourceType("PodMetrics", "pods", "metrics.k8s.io", "v1beta1", True, verbs=("get", "list"),
                  versioned=False),
+    # Database operators' custom resources, as their CRDs declare them (read by the HA tab).
+    ResourceType("postgresql", "postgresqls", "acid.zalan.do", "v1", True, ("pg",), ("status",),
+                 has_generation=True, categories=("all",)),
+    ResourceType("Cluster", "clusters", "postgresql.cnpg.io", "v1", True, (), ("status",),
+                 has_generation=True),
+    ResourceType("PerconaXtraDBCluster", "perconaxtradbclusters", "pxc.percona.com", "v1", True,
+                 ("pxc", "pxcs"), ("status",), has_generation=True),
 )
 # subresource → (group, version, kind or None for the parent's, verbs) in discovery
 SUBRESOURCES: dict[str, tuple[str | None, str | None, str | None, tuple[str, ...]]] = {

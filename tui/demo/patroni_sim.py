@@ -494,6 +494,7 @@ class PatroniCluster:
 
 # ---------------------------------------------------------------------- HTTP
 
+_MEMBER = web.AppKey("member", str)
 _HEALTH_PATHS = ("/", "/primary", "/master", "/read-write", "/leader", "/standby-leader", "/standby_leader",
                  "/replica", "/read-only", "/health", "/sync", "/synchronous", "/async", "/asynchronous",
                  "/liveness", "/readiness")
@@ -523,7 +524,7 @@ class PatroniSim:
         try:
             for name, member in self.cluster.members.items():
                 app = web.Application()
-                app["member"] = name
+                app[_MEMBER] = name
                 app.router.add_route("*", "/{tail:.*}", self._handle)
                 runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
                 await runner.setup()
@@ -557,7 +558,7 @@ class PatroniSim:
             self.cluster.step()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        name: str = request.app["member"]
+        name = request.app[_MEMBER]
         path, method = request.path, request.method
         c = self.cluster
         if method == "GET":

@@ -437,7 +437,12 @@ class OperatorCollector:
         except Exception as exc:
             raise OperatorUnavailable(f"context {client.context}: " + explain(
                 exc, verb="list", resource="pods", namespace=c.namespace, host=client.host)) from None
-        return reading_from(c.kind, resource, pods)
+        try:
+            return reading_from(c.kind, resource, pods)
+        except (AttributeError, TypeError, ValueError) as exc:  # a shape this code does not know
+            raise OperatorUnavailable(
+                f"{op.qualified} {c.namespace}/{c.name}: unexpected status ({type(exc).__name__}: "
+                f"{str(exc)[:120]}) — is this {op.title} version supported?") from None
 
     def _connect(self) -> KubeClient:
         """The client, built on first use (reads the kubeconfig) and kept across polls."""

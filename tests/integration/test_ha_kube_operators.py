@@ -357,3 +357,14 @@ async def test_reads_send_only_gets_and_the_client_refuses_writes(api: KubeApiSe
     with pytest.raises(ReadOnlyViolation):
         client.send("DELETE", f"/apis/postgresql.cnpg.io/v1/namespaces/{ns}/clusters/pg")
     assert api.get("Cluster", ns, "pg") is not None
+
+
+async def test_a_status_of_an_unknown_shape_is_one_line_not_a_traceback(
+        api: KubeApiServer, collect: Any) -> None:
+    ns = "oddshape"
+    api.put(custom("Cluster", "postgresql.cnpg.io/v1", "pg", ns, {"instances": 1},
+                   {**cnpg_status("pg-1"), "instancesReportedState": ["pg-1"]}))
+    api.put_many(cnpg_pods(ns))
+    message = await failure(collect("cloudnativepg", "pg", ns))
+    assert message.startswith("clusters.postgresql.cnpg.io oddshape/pg: unexpected status (AttributeError")
+    assert message.endswith("is this CloudNativePG version supported?")

@@ -3,10 +3,8 @@ all sharing one timeline file. Drivers are imported only for engines in use."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 
-from config.loader import default_kubeconfig
 from config.model import HaClusterSettings, KubernetesSettings, Settings
 from providers.ha.model import Collector, Member
 from providers.ha.provider import HaClusterProvider
@@ -50,11 +48,10 @@ def collector_for(cluster: HaClusterSettings, kube: KubernetesSettings | None = 
         return PatroniCollector(p.urls, username=p.username, password=p.password,
                                 timeout=cluster.connect_timeout + cluster.statement_timeout)
     if cluster.engine == "kubernetes":
-        from providers.ha.kube_operators import OperatorCollector
+        from providers.ha.kube_operators import OperatorCollector, kube_settings
 
         assert cluster.kubernetes is not None
-        return OperatorCollector(cluster.kubernetes,
-                                 kube or KubernetesSettings(kubeconfig=default_kubeconfig(os.environ)))
+        return OperatorCollector(cluster.kubernetes, kube_settings(kube))
     raise ValueError(f"unknown HA engine {cluster.engine!r}")
 
 

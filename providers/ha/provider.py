@@ -255,8 +255,10 @@ WARN_STATES = frozenset({"stopped", "starting", "stopping", "restarting", "crash
 
 
 def cluster_health(members: Sequence[Member], leader: str | None) -> str:
-    """broken: no leader or nothing reachable; degraded: any member not ok; else healthy."""
-    if not leader or not any(mem.reachable for mem in members):
+    """broken: no leader (and no reachable primary: Galera is multi-primary) or nothing
+    reachable; degraded: any member not ok; else healthy."""
+    writable = leader or any(mem.reachable and mem.role in m.LEADER_ROLES for mem in members)
+    if not writable or not any(mem.reachable for mem in members):
         return m.BROKEN
     if any(mem.health != m.OK for mem in members):
         return m.DEGRADED
@@ -268,7 +270,10 @@ def summary(members: Sequence[Member], leader: str | None) -> str:
     replicas = [mem for mem in members if mem.name != leader and mem.reachable]
     worst_s = max((mem.lag_seconds for mem in replicas if mem.lag_seconds is not None), default=None)
     worst_b = max((mem.lag_bytes for mem in replicas if mem.lag_bytes is not None), default=None)
-    parts = [f"{up}/{len(members)} up", f"leader {leader}" if leader else "NO LEADER"]
+    primaries = [mem.name for mem in members if mem.reachable and mem.role in m.LEADER_ROLES]
+    lead = (f"leader {leader}" if leader else f"multi-primary ({len(primaries)})" if len(primaries) > 1
+            else "NO LEADER")
+    parts = [f"{up}/{len(members)} up", lead]
     if worst_b is not None:
         parts.append(f"max lag {_bytes(worst_b)}")
     if worst_s is not None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import os
 import re
@@ -47,6 +48,7 @@ from providers.ha.pg_queries import (
 )
 
 PASSWORD_SETTING = "ha.clusters[].postgres.password"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,6 +68,9 @@ class _Target:
     statements: tuple[Statement, ...] = ()
     statements_note: str = ""
     statements_at: float = -math.inf
+    pgss_tried: tuple[str, str] | None = None
+    stage: str = "connect"
+    """What a failure interrupted: "connect" (the member is unreachable) or "query"."""
 
 
 def member_address(dsn: str) -> tuple[str, int, str]:
@@ -98,8 +103,12 @@ class PostgresCollector:
     """Reads a streaming-replication cluster: role, upstream, lag and stats of every member."""
 
     def __init__(self, dsns: Sequence[str], *, password: str | None, connect_timeout: float,
-                 statement_timeout: float, stats: bool = True) -> None:
+                 statement_timeout: float, stats: bool = True,
+                 password_setting: str = PASSWORD_SETTING) -> None:
+        """`password_setting` is the config key an authentication error tells the operator to
+        check (Patroni's pg_password when this collector reads stats for Patroni)."""
         self._password = password
+        self._password_setting = password_setting
         self._connect_timeout = connect_timeout
         self._statement_timeout = statement_timeout
         self._stats = stats
@@ -137,51 +146,60 @@ class PostgresCollector:
 
     # ------------------------------------------------------------------ one member
     async def _read_member(self, t: _Target) -> MemberRead:
+        """Never raises (but for cancellation): a failure becomes the member's one-line error."""
         start = time.perf_counter()
         budget = self._connect_timeout + self._statement_timeout + 1.0
-        stage = ["connect"]
+        t.stage = "connect"
         try:
             async with asyncio.timeout(budget):
-                data, statements, note = await self._query(t, stage)
+                data = await self._query(t)
         except TimeoutError:
             await self._drop(t)
-            if stage[0] == "connect":
+            if t.stage == "connect":
                 return MemberRead(t.name, t.host, t.port, reachable=False, error=(
                     f"no answer from {t.name} within {self._connect_timeout:g} s — check the host, port "
                     "and firewall"))
             return MemberRead(t.name, t.host, t.port, error=(
                 f"monitoring query at {t.name} took over {budget:g} s — is the server overloaded?"))
         except psycopg.Error as exc:
-            reachable = stage[0] != "connect"
-            if not reachable or _connection_lost(exc, t.conn):
+            if t.stage == "connect":
                 await self._drop(t)
-                reachable = False
-            text = explain_connect_error(exc, t, self._connect_timeout) if stage[0] == "connect" else \
-                explain_query_error(exc, t, self._statement_timeout)
-            return MemberRead(t.name, t.host, t.port, reachable=reachable, error=text)
+                return MemberRead(t.name, t.host, t.port, reachable=False,
+                                  error=explain_connect_error(exc, t, self._connect_timeout,
+                                                              self._password_setting))
+            lost = _connection_lost(exc, t.conn)
+            if lost:
+                await self._drop(t)
+            return MemberRead(t.name, t.host, t.port, reachable=not lost,
+                              error=explain_query_error(exc, t, self._statement_timeout))
         except asyncio.CancelledError:
             await self._drop(t)
             raise
+        except Exception as exc:  # a bug of ours or an odd server: this member only, logged in full
+            log.exception("reading PostgreSQL member %s failed", t.name)
+            await self._drop(t)
+            return MemberRead(t.name, t.host, t.port, error=(
+                f"reading {t.name} failed: {type(exc).__name__}: {_first_line(str(exc))}"))
         elapsed = (time.perf_counter() - start) * 1000
-        return MemberRead(t.name, t.host, t.port, data=data, statements=statements, statements_note=note,
-                          sizes=t.sizes, elapsed_ms=elapsed)
+        return MemberRead(t.name, t.host, t.port, data=data, statements=t.statements,
+                          statements_note=t.statements_note, sizes=t.sizes, elapsed_ms=elapsed)
 
-    async def _query(self, t: _Target, stage: list[str]) -> tuple[dict[str, Any], tuple[Statement, ...], str]:
+    async def _query(self, t: _Target) -> dict[str, Any]:
         fresh = t.conn is None or t.conn.closed or t.conn.broken
         if fresh:
             await self._drop(t)
             t.conn = await self._connect(t)
-        stage[0] = "query"
+        t.stage = "query"
         try:
             return await self._poll(t)
         except psycopg.OperationalError as exc:
             if fresh or not _connection_lost(exc, t.conn):
                 raise
         # The connection died since the last poll (server restarted): one fresh try.
-        stage[0] = "connect"
+        t.stage = "connect"
         await self._drop(t)
         t.conn = await self._connect(t)
-        stage[0] = "query"
+        t.stage = "query"
         return await self._poll(t)
 
     async def _connect(self, t: _Target) -> psycopg.AsyncConnection[Any]:
@@ -208,7 +226,7 @@ class PostgresCollector:
             with contextlib.suppress(Exception):  # closing a broken connection: nothing left to do
                 await conn.close()
 
-    async def _poll(self, t: _Target) -> tuple[dict[str, Any], tuple[Statement, ...], str]:
+    async def _poll(self, t: _Target) -> dict[str, Any]:
         """One round trip; pg_stat_statements rides along when due and known to work."""
         conn = t.conn
         assert conn is not None
@@ -237,7 +255,7 @@ class PostgresCollector:
         if sizes_due and "sizes" in data:
             t.sizes = tuple((str(n), int(s)) for n, s in data.get("sizes") or ())
             t.sizes_at = now
-        return data, t.statements, t.statements_note
+        return data
 
     async def _statements_apart(self, t: _Target, data: dict[str, Any], now: float) -> None:
         """pg_stat_statements on first sight (or after it failed) costs a second round trip;
@@ -248,9 +266,11 @@ class PostgresCollector:
             return
         pgss = (str(ext["schema"]), str(ext["version"]))
         if pgss == t.pgss:
-            return  # known and working; read again when due
+            return  # known and working: read along with the poll when due
+        if pgss == t.pgss_tried and now - t.statements_at < STATEMENTS_EVERY:
+            return  # failed a moment ago: the note stands until it is due again
         assert t.conn is not None
-        t.statements, t.statements_at = (), now
+        t.pgss_tried, t.statements, t.statements_at = pgss, (), now
         try:
             cur = await t.conn.execute(statements_sql(*pgss))
             rows = await cur.fetchall()
@@ -289,7 +309,8 @@ def _first_line(text: str) -> str:
     return text.splitlines()[0].strip() if text else ""
 
 
-def explain_connect_error(exc: BaseException, t: _Target, connect_timeout: float) -> str:
+def explain_connect_error(exc: BaseException, t: _Target, connect_timeout: float,
+                          password_setting: str = PASSWORD_SETTING) -> str:
     """libpq's connection failures as one line that names the fix (never the DSN or password)."""
     text = str(exc)
     low = text.lower()
@@ -298,9 +319,9 @@ def explain_connect_error(exc: BaseException, t: _Target, connect_timeout: float
     if "connection refused" in low:
         return f"connection refused at {where} — is PostgreSQL running?"
     if "password authentication failed" in low:
-        return f"password authentication failed for user {user} — check {PASSWORD_SETTING}"
+        return f"password authentication failed for user {user} — check {password_setting}"
     if "no password supplied" in low:
-        return (f"{where} asks for a password and none is set — set {PASSWORD_SETTING} "
+        return (f"{where} asks for a password and none is set — set {password_setting} "
                 "(or use .pgpass / PGPASSWORD)")
     if "no pg_hba.conf entry" in low:
         return f"{where} has no pg_hba.conf entry for user {user} from this host — add one there"
@@ -316,7 +337,7 @@ def explain_connect_error(exc: BaseException, t: _Target, connect_timeout: float
     if "starting up" in low or "shutting down" in low or "not yet accepting connections" in low:
         state = "starting up" if "starting up" in low or "not yet" in low else "shutting down"
         return f"PostgreSQL at {where} is {state}"
-    if ("too many" in low and "connections" in low) or "connection slots" in low:
+    if "too many clients" in low or "too many connections" in low or "connection slots" in low:
         return f"{where} has no free connection slots (max_connections reached)"
     if "ssl" in low:
         return f"SSL to {where} failed: {_libpq_reason(text)} — check sslmode in the DSN"

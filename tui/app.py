@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Iterable
+from datetime import tzinfo
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.message import Message
@@ -18,6 +19,8 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from providers.actions import ActionGate, ConfirmRequest, Outcome
 from providers.base import ActionSpec, ActionTarget
+from providers.ha.action_specs import PATRONI_ACTIONS
+from providers.ha.model import HaSnapshot
 from providers.k8s.records import KubePod
 from providers.runtime import Runtime
 from tui.keymap import (
@@ -29,6 +32,7 @@ from tui.keymap import (
     detail_keys,
     display_key,
     global_keys,
+    ha_keys,
     help_rows,
     kube_keys,
     to_bindings,
@@ -36,6 +40,9 @@ from tui.keymap import (
     widget_key_rows,
 )
 from tui.screens.aws_views import partition_problem
+from tui.screens.ha_rows import PROVIDER_PREFIX as HA_PREFIX
+from tui.screens.ha_rows import ha_problem, tab_counts
+from tui.screens.ha_view import HaView
 from tui.screens.kube_view import PODS_PROVIDER, KubeView
 from tui.screens.kube_views import kube_problem, namespaces_in
 from tui.screens.planned import PLANNED, STATUS
@@ -50,6 +57,7 @@ from widgets.number_dialog import NumberDialog
 from widgets.resource_table import ResourceTable
 from widgets.setup_hint import SetupHint
 from widgets.status_line import SourceStatus, StatusLine
+from widgets.text_dialog import TextDialog
 
 
 class ProviderUpdated(Message):
@@ -62,6 +70,8 @@ class ProviderUpdated(Message):
 
 class StacktopApp(App[int]):
     TITLE = "stacktop"
+    tz: tzinfo | None = None
+    """The time zone event times are shown in; None: the machine's local time."""
     CSS = """
     TabbedContent { height: 1fr; }
     TabPane { padding: 0; }
@@ -92,13 +102,21 @@ class StacktopApp(App[int]):
         self.action_specs: dict[str, ActionSpec] = {
             s.id: s for p in runtime.providers.values() for s in p.actions()
         }
+        # One `ha.<cluster>` provider per replicated database cluster. Their actions work
+        # on the selected cluster whatever its engine: pressing `x` on a MariaDB pair says
+        # that switchover needs Patroni rather than nothing at all.
+        self.ha_providers = tuple(n for n in runtime.providers if n.startswith(HA_PREFIX))
+        if self.ha_providers:
+            for spec in PATRONI_ACTIONS:
+                self.action_specs.setdefault(spec.id, spec)
         # The Resources tab's views: one per configured source. Each action works in
         # the view that selects its target (the view declares it), e.g. resources.ec2.
         self.views: tuple[ViewInfo, ...] = available_views(runtime.providers)
+        scopes = {**action_scopes(self.views), **{s.id: "ha" for s in PATRONI_ACTIONS}}
         self.keys: list[KeySpec] = (
             global_keys() + view_keys(self.views)
-            + action_keys(self.action_specs.values(), action_scopes(self.views)) + detail_keys(self.views)
-            + kube_keys(self.views)
+            + action_keys(self.action_specs.values(), scopes) + detail_keys(self.views)
+            + kube_keys(self.views) + ha_keys(bool(self.ha_providers))
         )
         # Bindings carry their registry id, so `set_keymap` can remap them by id.
         for binding in to_bindings(self.keys, read_only):
@@ -111,6 +129,7 @@ class StacktopApp(App[int]):
         self._screen_ready = False
         self._followed_view: str | None = None
         """The Resources view whose table last got the focus and the filter bar."""
+        self._ha_label = ""
 
     # -- layout ---------------------------------------------------------
 
@@ -128,6 +147,10 @@ class StacktopApp(App[int]):
     def _tab_body(self, tab_id: str) -> Iterable[object]:
         if tab_id == "resources" and self.views:
             yield ResourcesTab(self.store, self.runtime.states, self.views, id="resources-tab")
+            return
+        if tab_id == "ha" and self.ha_providers:
+            yield HaView(self.store, self.runtime.states, self.ha_providers, tz=self.tz, clock=self.clock,
+                         id="ha-view")
             return
         plan = PLANNED[tab_id]
         status = STATUS if tab_id != "resources" else (
@@ -148,6 +171,7 @@ class StacktopApp(App[int]):
         self._screen_ready = True
         self.set_interval(self.ui_refresh, self._refresh_status)
         self._refresh_status()
+        self._show_ha_label()
         if tab := self._resources():
             tab.update_from_store()  # data may have arrived while the screen was built
         self._focus_active_table()
@@ -163,12 +187,18 @@ class StacktopApp(App[int]):
         if not self._screen_ready:
             return  # on_mount draws whatever arrived before the screen existed
         self._refresh_status()
+        if message.name.startswith(HA_PREFIX):
+            self._show_ha_label()  # a few cells, even while the tab is hidden
         if self._covered:
             return
-        tab = self._resources()
         # Skip drawing a hidden tab; it catches up when shown (so do hidden views).
-        if tab is not None and self._active_tab() == "resources":
+        active = self._active_tab()
+        tab = self._resources()
+        if tab is not None and active == "resources":
             tab.update_from_store()
+        ha = self._ha_view()
+        if ha is not None and active == "ha" and message.name.startswith(HA_PREFIX):
+            ha.update_from_store()
 
     @property
     def _covered(self) -> bool:
@@ -180,6 +210,9 @@ class StacktopApp(App[int]):
         tab = self._resources()
         if tab is not None and self._active_tab() == "resources":
             tab.update_from_store()
+        ha = self._ha_view()
+        if ha is not None and self._active_tab() == "ha":
+            ha.update_from_store()
 
     def _refresh_status(self) -> None:
         now = self.monotonic()
@@ -192,7 +225,8 @@ class StacktopApp(App[int]):
             fresh = health == "ok" and age is not None and age < 2 * state.interval
             error = state.last_error
             stored = self.store.latest(name)
-            problem = stored and (partition_problem(stored.snapshot) or kube_problem(stored.snapshot))
+            problem = stored and (partition_problem(stored.snapshot) or kube_problem(stored.snapshot)
+                                  or ha_problem(stored.snapshot))
             if health == "ok" and problem:
                 # Answered, but not every account/region (AWS) or context/resource (Kubernetes) did.
                 health, error = "partial", problem
@@ -204,14 +238,44 @@ class StacktopApp(App[int]):
         found = self.query("#resources-tab")
         return found.first(ResourcesTab) if found else None
 
+    def _ha_view(self) -> HaView | None:
+        found = self.query("#ha-view")
+        return found.first(HaView) if found else None
+
+    def _show_ha_label(self) -> None:
+        """`2 HA 1 ok 1 !`: clusters healthy, and those that are not (or not answering),
+        so trouble shows from any tab."""
+        if not self.ha_providers:
+            return
+        healths = []
+        for name in self.ha_providers:
+            stored = self.store.latest(name)
+            snap = stored.snapshot if stored is not None else None
+            state = self.runtime.states.get(name)
+            if isinstance(snap, HaSnapshot):
+                healths.append(snap.health)
+            elif state is not None and state.last_error:
+                healths.append(None)  # no data: not ok
+        key, title = next((k, t) for tab_id, k, t in TABS if tab_id == "ha")
+        label = " ".join(p for p in (key, title, tab_counts(healths)) if p)
+        if label == self._ha_label:
+            return
+        found = self.query(TabbedContent)
+        if found:
+            self._ha_label = label
+            found.first(TabbedContent).get_tab("ha").label = label
+
     def _active_tab(self) -> str:
         return self.query_one(TabbedContent).active
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if not event.pane.children:
-            event.pane.mount_all(list(self._tab_body(event.pane.id or "")))
+            # Awaited: its table takes the focus (and the filter bar) just below.
+            await event.pane.mount_all(list(self._tab_body(event.pane.id or "")))
         if event.pane.id == "resources" and (tab := self._resources()):
             tab.update_from_store()
+        if event.pane.id == "ha" and (ha := self._ha_view()):
+            ha.update_from_store()
         self._follow_active_table()
 
     def on_resources_tab_view_changed(self, event: ResourcesTab.ViewChanged) -> None:
@@ -240,7 +304,7 @@ class StacktopApp(App[int]):
     # A footer key takes its key, its word and three spaces (two when compact);
     # the palette hint takes ~13 cells.
     FOOTER_PALETTE_WIDTH = 13
-    FOOTER_OPTIONAL = frozenset({"view.details", "k8s.namespace"})
+    FOOTER_OPTIONAL = frozenset({"view.details", "k8s.namespace", "ha.details", "ha.timeline"})
     """Keys the footer drops first when even the compact footer is too narrow."""
 
     def _fit_footer(self) -> None:
@@ -328,11 +392,21 @@ class StacktopApp(App[int]):
             self._follow_active_table()
 
     def action_toggle_details(self) -> None:
+        if self._active_tab() == "ha":
+            ha = self._ha_view()
+            if ha is not None and not ha.toggle_details() and ha.details_wanted:
+                self.notify("The detail pane needs a taller terminal", severity="warning", timeout=3)
+            return
         tab = self._resources()
         if tab is None:
             return
         if not tab.toggle_details() and tab.details:
             self.notify("The detail pane needs a taller terminal", severity="warning", timeout=3)
+
+    def action_toggle_timeline(self) -> None:
+        ha = self._ha_view()
+        if ha is not None:
+            ha.toggle_timeline()
 
     def action_help(self) -> None:
         note = "READ-ONLY: actions are refused in this session." if self.read_only else ""
@@ -384,27 +458,37 @@ class StacktopApp(App[int]):
         self.run_worker(self._run_action(spec), group="actions", exclusive=False)
 
     async def _run_action(self, spec: ActionSpec) -> None:
+        refusal = self.gate.refusal(spec)
         target = self._target_for(spec)
-        if target is None:
-            reason = self.gate.refusal(spec) or f"{spec.title}: {self._where_to_select(spec)}"
+        if target is None or isinstance(target, str):
+            # Read-only (or the role) first: that is the answer whatever is selected.
+            reason = refusal or (target if isinstance(target, str)
+                                 else f"{spec.title}: {self._where_to_select(spec)}")
             self.notify(reason, severity="warning")
             return
-        if spec.parameter is not None and self.gate.refusal(spec) is None:
-            # The number first (validated as the provider will), then the gate's own
-            # confirmation, which shows it ("replicas → 5") and audits it.
-            value = await self._ask_number(spec, target)
-            if value is None:
+        if refusal is None:
+            # What the operator chooses first (validated as the provider will), then the
+            # gate's own confirmation, which shows it ("candidate → pg2") and audits it.
+            # Refused actions ask nothing: the gate says why and records the refusal.
+            asked = await self._ask_parameters(spec, target)
+            if asked is None:
                 self.notify(f"{spec.title}: cancelled", timeout=3)
                 return
-            target = dataclasses.replace(target, params={**target.params, spec.parameter.name: str(value)})
+            target = asked
         result = await self.gate.execute(spec, target, self._confirm)
         severity = {Outcome.DONE: "information", Outcome.CANCELLED: "information"}.get(
             result.outcome, "error" if result.outcome is Outcome.FAILED else "warning"
         )
         self.notify(result.message, severity=severity)  # type: ignore[arg-type]
 
-    def _target_for(self, spec: ActionSpec) -> ActionTarget | None:
-        """The selected row of the view that declares the action, if it is the one shown."""
+    def _target_for(self, spec: ActionSpec) -> ActionTarget | str | None:
+        """The selected row of the view that declares the action, if it is the one shown;
+        for the HA tab's actions, the selected cluster or one line saying why not."""
+        if "ha" in self._scopes.get(f"run_action({spec.id!r})", ()):
+            ha = self._ha_view()
+            if ha is None or self._active_tab() != "ha":
+                return None
+            return ha.target_for(spec.id)
         tab = self._resources()
         if tab is None or self._active_tab() != "resources":
             return None
@@ -412,10 +496,50 @@ class StacktopApp(App[int]):
 
     def _where_to_select(self, spec: ActionSpec) -> str:
         scopes = self._scopes.get(f"run_action({spec.id!r})", {"global"})
+        if "ha" in scopes and "ha" not in self.active_scopes():
+            return "select a cluster in the HA tab first (key 2)"
         view = next((v for v in self.views if v.scope in scopes), None)
         if view is None or scopes & self.active_scopes():
             return "select a row first"
         return f"select one in the {view.title} view first (key {view.key})"
+
+    async def _ask_parameters(self, spec: ActionSpec, target: ActionTarget) -> ActionTarget | None:
+        """Ask what the spec needs, in order: a choice among the target's options, a
+        text, a number; each answer goes into the target's params (the gate shows and
+        audits them). None as soon as one is cancelled."""
+        params = dict(target.params)
+        if spec.choice is not None:
+            picked = await self._ask_choice(spec, target)
+            if picked is None:
+                return None
+            params[spec.choice.name] = picked
+        if spec.text is not None:
+            text = spec.text
+            answered_text: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+            self.push_screen(TextDialog(f"{spec.title} {target.kind} {target.name}", f"{text.prompt}:",
+                                        text.validate, placeholder=text.placeholder),
+                             callback=answered_text.set_result)
+            value = await answered_text
+            if value is None:
+                return None
+            params[text.name] = value
+        if spec.parameter is not None:
+            number = await self._ask_number(spec, target)
+            if number is None:
+                return None
+            params[spec.parameter.name] = str(number)
+        return dataclasses.replace(target, params=params) if params != dict(target.params) else target
+
+    async def _ask_choice(self, spec: ActionSpec, target: ActionTarget) -> str | None:
+        """One of the target's options; those that cannot be picked are shown with why."""
+        choice = spec.choice
+        assert choice is not None
+        answered: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        dialog = ChoiceDialog(f"{spec.title} {target.kind} {target.name}",
+                              [(o.value, o.label) for o in target.options], prompt=f"{choice.prompt}:",
+                              reasons={o.value: o.reason for o in target.options if o.reason})
+        self.push_screen(dialog, callback=answered.set_result)
+        return await answered
 
     async def _ask_number(self, spec: ActionSpec, target: ActionTarget) -> int | None:
         """The action's number (replicas), asked in a NumberDialog; None if cancelled."""

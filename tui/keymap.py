@@ -18,8 +18,6 @@ TABS: tuple[tuple[str, str, str], ...] = (
     ("costs", "5", "Costs"),
 )
 
-
-
 @dataclass(frozen=True)
 class ViewInfo:
     """A view inside the Resources tab: its key, its name in the view bar and
@@ -53,6 +51,9 @@ RESOURCE_VIEWS: tuple[ViewInfo, ...] = (
     ViewInfo("k8s-events", "t", "Events", "Kubernetes events", "k8s.events", "resources.k8s"),
     ViewInfo("k8s-pvcs", "m", "PVCs", "Kubernetes volume claims", "k8s.pvcs", "resources.k8s"),
 )
+
+TAB_SCOPES = {"ha": "HA tab"}
+"""Tabs whose keys the help names by the tab (the Resources tab's are named by view)."""
 
 DETAIL_GROUPS = {"resources.aws": "AWS views", "resources.k8s": "Kubernetes views"}
 """View groups whose views have a detail pane, and how the help names them."""
@@ -142,11 +143,28 @@ def kube_keys(views: Sequence[ViewInfo]) -> list[KeySpec]:
     return keys
 
 
+def ha_keys(present: bool) -> list[KeySpec]:
+    """The HA tab's own keys (reads, so they work in watch mode): the detail pane
+    and the event timeline come and go, e.g. to give the tree the room on 80x24."""
+    if not present:
+        return []
+    return [
+        KeySpec("ha.details", "i", "toggle_details", "Toggle the detail pane", scope="ha", label="Details"),
+        KeySpec("ha.timeline", "t", "toggle_timeline", "Toggle the event timeline", scope="ha",
+                label="Events"),
+    ]
+
+
+QUIET_ACTIONS = frozenset({"ha.schedule_switchover", "ha.cancel_switchover"})
+"""Actions kept off the footer (the help and the palette list them): rarer ones, so that
+the HA tab's footer fits 80 columns with switchover and failover on it."""
+
+
 def action_keys(specs: Iterable[ActionSpec], scope: Mapping[str, str]) -> list[KeySpec]:
     """Keys for provider actions; `scope` maps an action id to the tab or view it works on."""
     return [
         KeySpec(s.id, s.key, f"run_action('{s.id}')", s.title, scope=scope.get(s.id, "global"),
-                mutating=True, label=s.title.split()[0])
+                show=s.id not in QUIET_ACTIONS, mutating=True, label=s.title.split()[0])
         for s in specs
     ]
 
@@ -171,6 +189,8 @@ def scope_label(scope: str, views: Sequence[ViewInfo] = RESOURCE_VIEWS) -> str:
     With one view the tab has no view bar: its keys are simply the tab's."""
     if scope in DETAIL_GROUPS:
         return DETAIL_GROUPS[scope]
+    if scope in TAB_SCOPES:
+        return TAB_SCOPES[scope]
     for view in views:
         if scope == view.scope:
             return f"{view.title} view" if len(views) > 1 else "resources"

@@ -4,6 +4,7 @@ recorded host and AWS snapshots where a test needs a pixel-stable screen."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -25,6 +26,23 @@ from providers.aws.records import (
 )
 from providers.aws.snapshot import AwsSnapshot
 from providers.base import ActionCallable, ActionResult, ActionSpec, ActionTarget, Provider
+from providers.ha.action_specs import PATRONI_ACTIONS
+from providers.ha.model import (
+    BAD,
+    DEGRADED,
+    HEALTHY,
+    OK,
+    PRIMARY,
+    REPLICA,
+    SYNC_REPLICA,
+    WARN,
+    DbStats,
+    HaEvent,
+    HaSnapshot,
+    HistoryEntry,
+    Member,
+    Statement,
+)
 from providers.host import (
     CpuStats,
     DeviceRates,
@@ -624,6 +642,146 @@ class RecordedKubeProvider(Provider):
 def recorded_kube_providers(contexts: Sequence[str] = ("prod", "staging"),
                             views: Sequence[str] = KUBE_VIEW_NAMES) -> list[Provider]:
     return [RecordedKubeProvider(v, contexts) for v in views]
+
+
+# -- recorded HA clusters -----------------------------------------------------------------------
+
+MIB_ = 2**20
+
+
+def _pg_member(name: str, n: int, role: str, i: int, *, upstream: str | None = None,
+               lag: int | None = None, lag_s: float | None = None, **extra: Any) -> Member:
+    """A Patroni member on 10.0.0.1n:5432 with PostgreSQL stats that move with poll `i`."""
+    leader = role == PRIMARY
+    wave = (i % 6) - 3
+    stats = DbStats(
+        connections=42 + wave if leader else 12 + wave, max_connections=200,
+        by_state=(("active", 5 + wave), ("idle", 35), ("idle in transaction", 2)) if leader
+        else (("active", 1), ("idle", 11 + wave)),
+        cache_hit_ratio=0.993 if leader else 0.981,
+        longest_query_s=12.5 if leader else None,
+        longest_query="SELECT o.id, o.total FROM orders o JOIN customers c ON c.id = o.customer_id"
+        if leader else "",
+        longest_xact_s=31.0 if leader else None, lock_waiting=1 if leader else 0,
+        database_sizes=(("shop", 12 * 2**30 + 400 * MIB_), ("postgres", 7.6 * MIB_)),
+        top_statements=(
+            Statement("UPDATE stock SET qty = qty - $1 WHERE sku = $2", 48_211, 96_422.0, 2.0),
+            Statement("SELECT * FROM orders WHERE customer_id = $1 ORDER BY created DESC", 9_870, 41_454.0,
+                      4.2),
+        ) if leader else (),
+        statements_note="" if leader else "pg_stat_statements is not installed in shop",
+    )
+    rates = (("xact_per_s", 120.0 + 15 * wave), ("rows_per_s", 4_500.0 + 600 * wave)) if leader else (
+        ("xact_per_s", 4.0 + wave + 3), ("rows_per_s", 300.0 + 40 * wave))
+    defaults: dict[str, Any] = dict(
+        timeline=4, lag_bytes=lag, lag_seconds=lag_s, replicating=None if leader else True,
+        details=(("patroni", "3.3.2"), ("pending restart", "no")), stats=stats, health=OK, rates=rates,
+        state="running" if leader else "streaming")
+    defaults.update(extra)
+    return Member(name, f"10.0.0.1{n}", 5432, role, upstream=upstream, **defaults)
+
+
+def recorded_ha_main(i: int, *, pg3_reachable: bool = True) -> HaSnapshot:
+    """A healthy Patroni cluster: leader pg1, a synchronous replica pg2, a replica pg3
+    and pg4 cascading from pg3 (lag moves with poll `i`)."""
+    now = FIXED_NOW + 5 * i
+    wave = (i % 6) - 3
+    pg3 = _pg_member("pg3", 3, REPLICA, i, upstream="pg1", lag=(64 + 40 * (wave + 3)) * 1024,
+                     lag_s=0.4 + 0.2 * (wave + 3))
+    if not pg3_reachable:
+        pg3 = dataclasses.replace(pg3, reachable=False, state="unreachable", lag_bytes=None, lag_seconds=None,
+                                  stats=None, rates=(), health=BAD, replicating=False,
+                                  error="connection refused (10.0.0.13:8008)")
+    members = (
+        _pg_member("pg1", 1, PRIMARY, i),
+        _pg_member("pg2", 2, SYNC_REPLICA, i, upstream="pg1", lag=0, lag_s=0.0),
+        pg3,
+        _pg_member("pg4", 4, REPLICA, i, upstream="pg3", lag=(1200 + 300 * (wave + 3)) * 1024,
+                   lag_s=1.5 + 0.5 * (wave + 3), health=WARN if pg3_reachable else BAD),
+    )
+    events = (
+        HaEvent(FIXED_NOW - 26 * 3600, "main", "member_lost", "pg2", "pg2 lost: connection refused"),
+        HaEvent(FIXED_NOW - 26 * 3600 + 40, "main", "leader_changed", "pg1", "leader pg2 → pg1"),
+        HaEvent(FIXED_NOW - 26 * 3600 + 40, "main", "timeline_changed", "pg1", "timeline 3 → 4"),
+        HaEvent(FIXED_NOW - 25 * 3600, "main", "member_back", "pg2", "pg2 back (replica)"),
+    )
+    history = (
+        HistoryEntry(2, 0x3000060, "no recovery target specified", "2026-11-02T09:14:07+00:00"),
+        HistoryEntry(3, 0x5000148, "no recovery target specified", "2026-11-10T22:41:55+00:00"),
+        HistoryEntry(4, 0x7A2D8B0, "no recovery target specified", "2026-11-17T09:07:20+00:00"),
+    )
+    if pg3_reachable:
+        health, summary, problems = HEALTHY, "4 members, pg4 1.7 MB behind", ()
+    else:
+        health, summary = DEGRADED, "pg3 unreachable"
+        problems = ("http://10.0.0.13:8008: connection refused",)
+    return HaSnapshot(taken_at=now, cluster="main", kind="patroni", members=members, leader="pg1",
+                      health=health, summary=summary, history=history, events=events, problems=problems)
+
+
+def recorded_ha_shop(i: int) -> HaSnapshot:
+    """A degraded MariaDB pair: db1 primary, db2's IO thread cannot reach it."""
+    now = FIXED_NOW + 5 * i
+    wave = (i % 6) - 3
+    db1 = Member("db1", "10.0.1.5", 3306, PRIMARY, "running", details=(("version", "10.11.6-MariaDB"),
+                                                                        ("gtid", "0-1-884213")),
+                 stats=DbStats(connections=18 + wave, max_connections=151, threads_running=3 + wave % 2,
+                               database_sizes=(("shop", 3 * 2**30),)),
+                 health=OK, rates=(("queries_per_s", 850.0 + 90 * wave), ("slow_queries_per_s", 0.2)))
+    db2 = Member("db2", "10.0.1.6", 3306, REPLICA, "connecting", upstream="db1", lag_seconds=None,
+                 replicating=False, health=BAD,
+                 error="Last_IO_Error: error reconnecting to master 'repl@10.0.1.5:3306' - retry-time: 60",
+                 details=(("io thread", "Connecting"), ("sql thread", "Yes"), ("gtid", "0-1-880101")),
+                 stats=DbStats(connections=4, max_connections=151, threads_running=1),
+                 rates=(("queries_per_s", 2.0), ("slow_queries_per_s", 0.0)))
+    events = (HaEvent(FIXED_NOW - 600, "shop", "replication_broken", "db2",
+                      "replication broken on db2: Last_IO_Error: error reconnecting to master"),)
+    return HaSnapshot(taken_at=now, cluster="shop", kind="mariadb", members=(db1, db2), leader="db1",
+                      health=DEGRADED, summary="db2: replication broken", events=events)
+
+
+def recorded_ha_orders(i: int) -> HaSnapshot:
+    """Plain PostgreSQL streaming replication (no Patroni): a primary and one replica."""
+    now = FIXED_NOW + 5 * i
+    return HaSnapshot(taken_at=now, cluster="orders", kind="postgres", leader="ord1", health=HEALTHY,
+                      members=(_pg_member("ord1", 7, PRIMARY, i),
+                               _pg_member("ord2", 8, REPLICA, i, upstream="ord1", lag=0, lag_s=0.0)))
+
+
+class RecordedHaProvider(Provider):
+    """`ha.<cluster>` replaying snapshots built by `build(poll number)`; actions record
+    their targets (with the params the operator chose) and succeed."""
+
+    def __init__(self, cluster: str, build: Callable[[int], HaSnapshot]) -> None:
+        super().__init__(f"ha.{cluster}", interval=5.0, timeout=5.0)
+        self.build = build
+        self.polls = 0
+        self.calls: list[tuple[str, ActionTarget]] = []
+
+    async def poll(self) -> HaSnapshot:
+        snap = self.build(self.polls)
+        self.polls += 1
+        return snap
+
+    def actions(self) -> list[ActionSpec]:
+        return list(PATRONI_ACTIONS) if self.build(0).kind == "patroni" else []
+
+    def action_callable(self, action_id: str) -> ActionCallable:
+        if action_id not in {s.id for s in PATRONI_ACTIONS}:
+            raise KeyError(action_id)
+
+        async def run(target: ActionTarget) -> ActionResult:
+            self.calls.append((action_id, target))
+            chosen = "".join(f" ({k} {v})" for k, v in target.params.items())
+            return ActionResult(True, f"{action_id.split('.', 1)[1]} {target.name}{chosen} requested")
+
+        return run
+
+
+def recorded_ha_providers(*clusters: str) -> list[Provider]:
+    """`main` (Patroni, healthy), `shop` (MariaDB, degraded), `orders` (PostgreSQL)."""
+    builders = {"main": recorded_ha_main, "shop": recorded_ha_shop, "orders": recorded_ha_orders}
+    return [RecordedHaProvider(c, builders[c]) for c in clusters or ("main", "shop")]
 
 
 # -- what a Pilot test reads back ------------------------------------------------------------

@@ -172,6 +172,19 @@ def _replicating(state: str, name: str, upstream: str | None, leader: str | None
     return True
 
 
+def _restart_reason(reason: Any) -> str:
+    """Patroni 4's {param: {old_value, new_value}} as "max_connections 100 → 200"."""
+    if isinstance(reason, Mapping) and reason:
+        parts = []
+        for param, diff in reason.items():
+            if isinstance(diff, Mapping):
+                parts.append(f"{param} {diff.get('old_value', '?')} → {diff.get('new_value', '?')}")
+            else:
+                parts.append(str(param))
+        return _one_line(", ".join(parts))
+    return _one_line(reason) if isinstance(reason, str) and reason else "yes"
+
+
 def _member_details(raw: Mapping[str, Any], role_word: str,
                     walsender: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
     details: list[tuple[str, str]] = [("Patroni role", role_word or "?")]
@@ -181,9 +194,7 @@ def _member_details(raw: Mapping[str, Any], role_word: str,
     if isinstance(tags, Mapping) and (text := format_tags(tags)):
         details.append((TAGS_LABEL, text))
     if raw.get("pending_restart"):
-        reason = raw.get("pending_restart_reason")
-        text = _one_line(reason) if isinstance(reason, str) and reason else "yes"
-        details.append(("pending restart", text))
+        details.append(("pending restart", _restart_reason(raw.get("pending_restart_reason"))))
     restart = raw.get("scheduled_restart")
     if isinstance(restart, Mapping) and restart.get("schedule"):
         details.append(("scheduled restart", str(restart["schedule"])))
@@ -217,9 +228,11 @@ def _host_port(raw: Mapping[str, Any]) -> tuple[str, int | None]:
 
 
 def parse_reading(cluster: Any, history: Any = None, leader_status: Any = None,
-                  problems: Sequence[str] = ()) -> Reading:
+                  problems: Sequence[str] = (), dead_apis: Mapping[str, str] | None = None) -> Reading:
     """GET /cluster (plus /history and the leader's GET /patroni when we have them)
-    as a Reading. Raises ValueError when `cluster` is not Patroni's /cluster JSON."""
+    as a Reading. A member whose REST API (base URL in `dead_apis`, with the reason)
+    did not answer this round is still listed by the DCS until its key expires: it is
+    shown unreachable. Raises ValueError when `cluster` is not Patroni's /cluster JSON."""
     if not isinstance(cluster, Mapping) or not isinstance(cluster.get("members"), list):
         raise ValueError("the answer is not Patroni's /cluster JSON (no members list)")
     raws = [m for m in cluster["members"] if isinstance(m, Mapping) and m.get("name")]
@@ -256,10 +269,13 @@ def parse_reading(cluster: Any, history: Any = None, leader_status: Any = None,
                 details.append(("Patroni", str(version)))
             if status.get("server_version"):
                 details.append(("PostgreSQL", _server_version(status["server_version"])))
+        base = api_base(str(raw["api_url"])) if raw.get("api_url") else None
+        dead = (dead_apis or {}).get(base) if base else None
         members.append(Member(
-            name=name, host=host, port=port, role=role, state=state, reachable=True,
+            name=name, host=host, port=port, role=role, state=state, reachable=dead is None,
             upstream=upstream, timeline=_int(raw.get("timeline")), lag_bytes=lag,
             replicating=replicating, details=tuple(details),
+            error=f"Patroni REST API {base} unreachable: {dead}" if dead is not None else "",
         ))
     return Reading(
         members=tuple(members), leader=leader, paused=bool(cluster.get("pause")),
@@ -398,7 +414,7 @@ class PatroniCollector:
             raise PatroniError("no Patroni REST API answered: "
                                + "; ".join(f"{url}: {f.reason}" for url, f in failures))
         self._last_good = good
-        problems = [f"{url} unreachable: {f.reason}" for url, f in failures]
+        dead = {url: f.reason for url, f in failures}
         members = [m for m in cluster["members"] if isinstance(m, Mapping)]
         self._known = list(dict.fromkeys(api_base(str(m["api_url"])) for m in members if m.get("api_url")))
         leader_roles = (PRIMARY, STANDBY_LEADER)
@@ -408,11 +424,23 @@ class PatroniCollector:
         history, config, status = await asyncio.gather(
             self._optional(good, "/history", extra, "history unavailable"),
             self._optional(good, "/config", extra, "configuration unavailable"),
-            self._optional(leader_base, "/patroni", extra, f"leader {leader.get('name')} status unavailable"),
+            self._leader_status(leader_base, dead),
         )
         if config is not None:
             self.maximum_lag_on_failover = parse_maximum_lag(config)
-        return parse_reading(cluster, history, status, problems + extra)
+        problems = [f"{url} unreachable: {reason}" for url, reason in dead.items()]
+        return parse_reading(cluster, history, status, problems + extra, dead)
+
+    async def _leader_status(self, base: str | None, dead: dict[str, str]) -> Any:
+        """The leader's GET /patroni: its walsenders (is each replica streaming?) and
+        versions. A leader whose API does not answer joins `dead`."""
+        if base is None or base in dead:
+            return None
+        try:
+            return await self._get_json(base, "/patroni")
+        except _Failed as failed:
+            dead[base] = failed.reason
+            return None
 
     # --- actions ----------------------------------------------------------------------------------
 
@@ -451,8 +479,10 @@ class PatroniCollector:
         what = f"switchover from {leader} to {candidate}" + (f" at {at}" if at else "")
         status, text = await self._send("POST", "/switchover", body, what)
         if status == 202 or (at and status == 200):
-            return f"switchover from {leader} to {candidate} scheduled for {at}: {text}"
+            return f"switchover from {leader} to {candidate} scheduled for {at}"
         if status == 200:
+            if "instead of" in text:
+                return f"switchover done, but not to {candidate}: {text}"
             return f"switchover to {candidate} done: {text}"
         raise PatroniError(f"{what} {'failed' if status >= 500 else 'refused'}: {text}")
 
@@ -460,6 +490,8 @@ class PatroniCollector:
         what = f"failover to {candidate}"
         status, text = await self._send("POST", "/failover", {"candidate": candidate}, what)
         if status == 200:
+            if "instead of" in text:
+                return f"failover done, but not to {candidate}: {text}"
             return f"failover to {candidate} done: {text}"
         raise PatroniError(f"{what} {'failed' if status >= 500 else 'refused'}: {text}")
 

@@ -239,6 +239,14 @@ async def test_a_killed_leader_fails_over_and_its_dead_url_does_not_blind_us(
         others, old_timeline = set(cluster.names) - {old}, leader_timeline(first)
         cluster.kill_member(old)
         try:
+            # The DCS still lists the dead leader until its key expires (ttl): shown unreachable.
+            during = await collector.read()
+            dead = next(m for m in during.members if m.name == old)
+            assert (dead.reachable, during.leader) == (False, old)
+            assert dead.error == f"Patroni REST API {cluster.rest_url(old)} unreachable: connection refused"
+            assert during.problems == (f"{cluster.rest_url(old)} unreachable: connection refused",)
+            assert {o.value: o.reason for o in candidates(during)}[old] == "is the leader"
+
             def failed_over(r: Reading) -> bool:
                 return (r.leader in others and leader_timeline(r) > old_timeline
                         and any(h.timeline == old_timeline for h in r.history)

@@ -329,6 +329,13 @@ class _Session:
             except _ReadFailed as failed:
                 return Observation(name=t.name, host=t.host, port=t.port, reachable=failed.reachable,
                                    state=failed.state, error=failed.message)
+            except asyncio.CancelledError:
+                self._drop_connection()  # cancelled mid-answer: the rest would arrive as the next one's
+                raise
+            except Exception as exc:  # a protocol surprise must not fail the other members' read
+                self._drop_connection()
+                return Observation(name=t.name, host=t.host, port=t.port, reachable=False, state="error",
+                                   error=one_line(f"reading {t.name} failed: {type(exc).__name__}: {exc}"))
             read_ms = (time.perf_counter() - started) * 1000.0
             return self._observe(results, read_ms)
 

@@ -596,21 +596,23 @@ def _draft_galera(d: _Draft, galera: GaleraState) -> None:
 
 def _resolve_cycles(drafts: Sequence[_Draft]) -> None:
     """Circular (master-master) replication: every member has a source, so none looks like a
-    primary. The writable member of a cycle is its active primary."""
+    primary. The writable members of a cycle are its active primaries."""
     by_name = {d.obs.name: d for d in drafts}
-    for d in drafts:
-        if d.kind != "async" or d.role != REPLICA:
-            continue
+
+    def in_cycle(d: _Draft) -> bool:
         seen, cur = {d.obs.name}, by_name.get(d.upstream or "")
-        while cur is not None and cur.kind == "async" and cur.upstream and cur.obs.name not in seen:
+        while cur is not None and cur.kind == "async" and cur.role == REPLICA and cur.obs.name not in seen:
             seen.add(cur.obs.name)
-            cur = by_name.get(cur.upstream)
-        in_cycle = cur is not None and cur.obs.name == d.obs.name
-        if in_cycle and not d.obs.read_only:
-            d.details.insert(0, ("circular replication", f"also replicates from {d.upstream}"))
-            d.role, d.upstream, d.replicating = PRIMARY, None, None
-            if d.state == "streaming":
-                d.state = "running"
+            cur = by_name.get(cur.upstream or "")
+        return cur is d
+
+    promoted = [d for d in drafts
+                if d.kind == "async" and d.role == REPLICA and not d.obs.read_only and in_cycle(d)]
+    for d in promoted:
+        d.details.insert(0, ("circular replication", f"also replicates from {d.upstream}"))
+        d.role, d.upstream, d.replicating = PRIMARY, None, None
+        if d.state == "streaming":
+            d.state = "running"
 
 
 def assemble(observations: Sequence[Observation], *, product: str = "MySQL") -> Reading:

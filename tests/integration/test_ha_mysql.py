@@ -274,3 +274,76 @@ async def test_members_are_read_concurrently_within_the_timeouts(pair: MariadbPa
     assert elapsed < 1.0, f"a poll of two local members took {elapsed:.3f} s"
     for m in reading.members:
         assert float(dict(m.details)["read time"].split()[0]) > 0.0
+
+
+async def test_frozen_replica_is_cut_off_by_the_timeouts(pair: MariadbPair) -> None:
+    c = MysqlCollector(pair.dsns, flavor="mariadb", password=pair.monitor_password,
+                       connect_timeout=1.0, statement_timeout=1.0)
+    try:
+        await c.read()
+        pair.freeze("replica")
+        try:
+            started = time.perf_counter()
+            kept = await c.read()  # the kept connection hangs: the statement timeout ends it
+            elapsed_kept = time.perf_counter() - started
+            started = time.perf_counter()
+            fresh = await c.read()  # a new connection gets no handshake: the connect timeout ends it
+            elapsed_fresh = time.perf_counter() - started
+        finally:
+            pair.thaw("replica")
+    finally:
+        await c.close()
+    replica = member(kept, pair.names["replica"])
+    assert (replica.reachable, replica.state) == (False, "not answering")
+    assert replica.error == f"{replica.name} did not answer within 1 s"
+    assert elapsed_kept < 3.0
+    replica = member(fresh, pair.names["replica"])
+    assert (replica.reachable, replica.state) == (False, "unreachable")
+    assert replica.error == (f"cannot connect to {replica.name}: no answer within 1 s "
+                             "— check the host, port and firewall")
+    assert elapsed_fresh < 3.0
+    for reading in (kept, fresh):
+        assert member(reading, pair.names["primary"]).role == PRIMARY
+
+
+async def test_missing_slave_monitor_grant_leaves_the_role_unknown(pair: MariadbPair) -> None:
+    pair.execute("primary", "CREATE USER IF NOT EXISTS 'weak'@'127.0.0.1' IDENTIFIED BY 'weak-pass'; "
+                            "GRANT PROCESS ON *.* TO 'weak'@'127.0.0.1'")
+    pair.wait_replicated()
+    dsns = [d.replace(f"{pair.monitor_user}@", "weak@") for d in pair.dsns]
+    c = MysqlCollector(dsns, flavor="mariadb", password="weak-pass", connect_timeout=3.0,
+                       statement_timeout=5.0)
+    try:
+        reading = await c.read()
+    finally:
+        await c.close()
+    for m in reading.members:
+        assert m.reachable and m.role == UNKNOWN
+        assert m.error == ("access denied for SHOW REPLICA STATUS — GRANT SLAVE MONITOR ON *.* TO "
+                           "weak@127.0.0.1 (without it the role is unknown)")
+        assert ("not read", "no binlog position (lag in bytes): GRANT REPLICATION CLIENT") in m.details
+        assert m.stats is not None and m.stats.connections is not None
+    assert reading.leader is None
+
+
+async def test_older_spellings_are_learnt_from_the_server(pair: MariadbPair) -> None:
+    """A MySQL-dialect plan sent to MariaDB meets unknown variables, tables it may not read and
+    statements MariaDB spells differently: the batch falls back and still reads the topology."""
+    from providers.ha.mysql import build_plan
+
+    c = collector_for(pair)
+    try:
+        await c.read()
+        for session in c._sessions:  # what a MySQL server would be asked
+            session.plan = build_plan("mysql", stats=True)
+        reading = await c.read()
+        again = await c.read()
+    finally:
+        await c.close()
+    for r in (reading, again):
+        assert member(r, pair.names["replica"]).upstream == pair.names["primary"]
+        assert member(r, pair.names["replica"]).state == "streaming"
+        assert r.leader == pair.names["primary"]
+    plan = {q.key: q for q in c._sessions[0].plan}
+    assert plan["vars"].choice == 1  # @@super_read_only is unknown to MariaDB
+    assert plan["group"].dropped

@@ -274,7 +274,9 @@ class MariadbPair:
     def ensure_healthy(self, timeout: float = 30.0) -> None:
         """Both servers up and replicating, whatever a previous test left behind."""
         for s in self.servers:
-            if not s.running:
+            if s.running:
+                self.thaw(s.role)
+            else:
                 self.start(s.role)
         st = self.replica_status()
         if not st:
@@ -317,11 +319,23 @@ class MariadbPair:
         if proc is None or proc.poll() is not None:
             return
         proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        proc.send_signal(signal.SIGCONT)  # a frozen server would never see the SIGTERM
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
+
+    def freeze(self, member: str) -> None:
+        """SIGSTOP: the server keeps its sockets but answers nothing (a hung host)."""
+        s = self.server(member)
+        if s.running and s.proc is not None:
+            s.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self, member: str) -> None:
+        s = self.server(member)
+        if s.running and s.proc is not None:
+            s.proc.send_signal(signal.SIGCONT)
 
     def start(self, member: str) -> None:
         """Start a stopped member again, on its port; returns once it takes connections."""

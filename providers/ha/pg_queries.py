@@ -13,6 +13,7 @@ topology rules are unit-tested with plain dicts.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
@@ -56,12 +57,14 @@ def session_sql(statement_timeout: float) -> str:
             "SET lock_timeout = 1000")
 
 
+@functools.lru_cache(maxsize=16)
 def poll_sql(server_version: int, *, stats: bool, sizes: bool) -> str:
-    """The one SELECT of a poll. `server_version` is libpq's number (150006): PostgreSQL 13+
-    column names, with the 12-and-before spellings where they differ."""
+    """The one SELECT of a poll. `server_version` is libpq's number (150006): PostgreSQL 12 or
+    newer, with 12's spellings where 13 renamed or added columns."""
     paused = ("pg_get_wal_replay_pause_state()" if server_version >= 140000
               else "CASE WHEN pg_is_wal_replay_paused() THEN 'paused' ELSE 'not paused' END")
     flushed = "flushed_lsn" if server_version >= 130000 else "received_lsn"
+    wal_status = "wal_status" if server_version >= 130000 else "NULL"
     parts = [
         "'recovery', r.rec",
         "'version', current_setting('server_version')",
@@ -82,7 +85,7 @@ def poll_sql(server_version: int, *, stats: bool, sizes: bool) -> str:
         "'host', substring(current_setting('primary_conninfo') from '(?:^|\\s)host=''?([^\\s'']+)'), "
         "'port', substring(current_setting('primary_conninfo') from '(?:^|\\s)port=''?([0-9]+)')) END",
         f"'senders', ({_SENDERS})",
-        f"'slots', ({_SLOTS})",
+        f"'slots', ({_SLOTS.format(wal_status=wal_status)})",
         f"'receiver', ({_RECEIVER.format(flushed=flushed)})",
         "'pgss', (SELECT json_build_object('version', extversion, "
         "'schema', extnamespace::regnamespace::text) FROM pg_extension WHERE extname = 'pg_stat_statements')",
@@ -108,7 +111,7 @@ _SENDERS = """SELECT coalesce(json_agg(json_build_object(
   FROM pg_stat_replication s LEFT JOIN pg_replication_slots sl ON sl.active_pid = s.pid"""
 
 _SLOTS = """SELECT coalesce(json_agg(json_build_object(
-    'name', slot_name, 'type', slot_type, 'active', active, 'wal_status', wal_status,
+    'name', slot_name, 'type', slot_type, 'active', active, 'wal_status', {wal_status},
     'retained_bytes', greatest(0, pg_wal_lsn_diff(r.lsn, restart_lsn))::bigint) ORDER BY slot_name), '[]')
   FROM pg_replication_slots"""
 
@@ -116,6 +119,7 @@ _RECEIVER = """SELECT json_build_object(
     'status', status, 'sender_host', sender_host, 'sender_port', sender_port, 'slot', slot_name,
     'flushed_lsn', {flushed}, 'received_tli', received_tli, 'latest_end_lsn', latest_end_lsn,
     'last_msg_age', extract(epoch FROM now() - last_msg_receipt_time),
+    'latest_end_age', extract(epoch FROM now() - latest_end_time),
     'app', coalesce(substring(conninfo from '(?:^|\\s)application_name=([^\\s]+)'),
                     substring(conninfo from 'fallback_application_name=([^\\s]+)')))
   FROM pg_stat_wal_receiver"""
@@ -504,9 +508,14 @@ def _replica(link: _Link, by_name: Mapping[str, MemberRead],
                     f"{data.get('replay_lsn') or '—'}"))
     if receiver.get("last_msg_age") is not None:
         details.append(("last message from upstream", f"{_seconds(receiver['last_msg_age'])} ago"))
+    if receiver.get("latest_end_age") is not None:
+        details.append(("upstream's WAL end last reported", f"{_seconds(receiver['latest_end_age'])} ago"))
     if paused:
         details.append(("replay", str(data.get("paused"))))
     if row is not None:
+        details.append(("sent / written / flushed LSN (sender's view)",
+                        f"{row.get('sent_lsn') or '—'} / {row.get('write_lsn') or '—'} / "
+                        f"{row.get('flush_lsn') or '—'}"))
         details.append(("write / flush / replay lag", " / ".join(
             _seconds(row.get(k)) for k in ("write_lag", "flush_lag", "replay_lag"))))
     return role, state, link.upstream, timeline, lag_bytes, lag_seconds, replicating

@@ -12,7 +12,7 @@ The role it logs in as needs nothing but pg_monitor:
     GRANT pg_monitor TO stacktop;
 
 Every session is read-only (default_transaction_read_only) and has a statement_timeout;
-it shows as application_name "stacktop".
+it shows as application_name "stacktop". PostgreSQL 12 or newer (tested on 15).
 """
 
 from __future__ import annotations

@@ -375,3 +375,11 @@ def pg_pair() -> Iterator[PgPair]:
         yield pair
     finally:
         pair.close()
+
+
+@pytest.fixture
+def healthy_pg_pair(pg_pair: PgPair) -> PgPair:
+    """The session's pair, first put back to both running, replaying and caught up (a few
+    milliseconds when it already is): a test that failed half-way does not break the next."""
+    pg_pair.ensure_healthy()
+    return pg_pair

@@ -2,8 +2,9 @@
 them again, in reverse order, whatever happens in between.
 
 Each provider with a remote API adds one DemoBackend: moto seeded with an AWS
-fleet and the test Kubernetes API serving a generated cluster; database
-simulators later. The host needs none: it is real.
+fleet, the test Kubernetes API serving a generated cluster, and the HA
+simulators (a Patroni cluster's REST API, a MariaDB primary and replica).
+The host needs none: it is real.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class DemoHarness:
 def default_backends() -> list[DemoBackend]:
     """The backends `--demo` starts; the host provider is real and needs none."""
     from tui.demo.aws_fleet import MotoDemoBackend  # imports boto3 only when the demo runs
+    from tui.demo.ha_demo import HaDemoBackend
     from tui.demo.kube_demo import KubeDemoBackend
 
-    return [MotoDemoBackend(), KubeDemoBackend()]
+    return [MotoDemoBackend(), KubeDemoBackend(), HaDemoBackend()]

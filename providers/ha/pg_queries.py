@@ -287,7 +287,7 @@ def assemble(reads: Sequence[MemberRead],
             topo.rows_by_member[r.name] = rows
     for r in reads:
         if r.data is not None and r.data.get("recovery"):
-            topo.links[r.name] = _link(r, index, by_name)
+            topo.links[r.name] = _link(r, index)
     _match_rows(topo, reads, by_name, memory)
 
     members: list[Member] = []
@@ -300,9 +300,10 @@ def assemble(reads: Sequence[MemberRead],
             continue
         link = topo.links.get(r.name)
         members.append(_reachable(r, link, by_name, topo.rows_by_member.get(r.name, [])))
-        if link is not None:
-            new_memory[r.name] = Identity(
-                link.upstream, (r.data.get("receiver") or {}).get("slot"), _receiver_app(r.data))
+        if link is not None:  # a replica without a WAL receiver right now keeps its last slot and name
+            before = memory.get(r.name) or Identity(None)
+            slot = (r.data.get("receiver") or {}).get("slot") or before.slot
+            new_memory[r.name] = Identity(link.upstream, slot, _receiver_app(r.data) or before.app)
     members = _standby_leader(members, topo)
     members.extend(topo.discovered)
     leader, problems = _leader(members)
@@ -319,8 +320,7 @@ def _receiver_app(data: Mapping[str, Any]) -> str | None:
     return app if app and app not in GENERIC_APP_NAMES else None
 
 
-def _link(r: MemberRead, index: Mapping[tuple[str, int | None], str],
-          by_name: Mapping[str, MemberRead]) -> _Link:
+def _link(r: MemberRead, index: Mapping[tuple[str, int | None], str]) -> _Link:
     """Whom a replica streams from: its WAL receiver's sender, else its primary_conninfo."""
     assert r.data is not None
     receiver = r.data.get("receiver") or {}

@@ -69,6 +69,7 @@ def _patroni_stats(cluster: HaClusterSettings) -> Callable[[Sequence[Member]], C
         if not dsns:
             return None
         return PostgresCollector(dsns, password=p.pg_password, connect_timeout=cluster.connect_timeout,
-                                 statement_timeout=cluster.statement_timeout, stats=True)
+                                 statement_timeout=cluster.statement_timeout, stats=True,
+                                 password_setting="ha.clusters[].patroni.pg_password")
 
     return build

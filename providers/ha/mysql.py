@@ -1,6 +1,10 @@
 """MySQL/MariaDB replication collector: every member read over one kept connection.
 
 Driver: aiomysql (asyncio over PyMySQL): pure Python, nothing to compile on a bastion host.
+Members are DSNs ``mysql://user@host:port[/db]`` (or ``mariadb://``); the password comes
+separately from the config (ha.clusters[].mysql.password / .mariadb.password), never in a DSN.
+A member is named "host:port". Members are read concurrently, each over its own kept
+connection, reconnected when it breaks.
 
 The monitoring user needs only these GRANTs (no SELECT on any data):
 
@@ -377,8 +381,8 @@ class _Session:
         try:
             async with conn.cursor() as cur:
                 await asyncio.wait_for(cur.execute(limit), self.statement_timeout + TIMEOUT_GRACE)
-        except pymysql.err.MySQLError as exc:
-            if _error_code(exc) is None or _error_code(exc) >= 2000:
+        except (pymysql.err.MySQLError, OSError) as exc:
+            if _error_code(exc) is None or _error_code(exc) >= 2000 or isinstance(exc, OSError):
                 self._drop_connection()
                 raise _ReadFailed("unreachable", f"lost the connection to {t.name}: {_error_text(exc)}",
                                   reachable=False) from None

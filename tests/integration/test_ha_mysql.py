@@ -347,3 +347,26 @@ async def test_older_spellings_are_learnt_from_the_server(pair: MariadbPair) -> 
     plan = {q.key: q for q in c._sessions[0].plan}
     assert plan["vars"].choice == 1  # @@super_read_only is unknown to MariaDB
     assert plan["group"].dropped
+
+
+async def test_a_read_cancelled_mid_answer_leaves_the_next_read_right(pair: MariadbPair) -> None:
+    """The runtime's per-poll timeout cancels a read; the half-read connection must not serve
+    the next poll."""
+    c = collector_for(pair)
+    try:
+        await c.read()
+        pair.freeze("replica")
+        try:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(c.read(), 0.3)
+        finally:
+            pair.thaw("replica")
+        pair.execute("primary", "CREATE DATABASE IF NOT EXISTS after_cancel")
+        wrote = pair.scalar("primary", "SELECT @@gtid_binlog_pos")
+        reading = await read_until(
+            c, lambda r: dict(member(r, pair.names["replica"]).details).get("gtid_slave_pos") == wrote,
+            "the replica read again after the cancelled poll")
+    finally:
+        await c.close()
+    replica = member(reading, pair.names["replica"])
+    assert replica.reachable and replica.state == "streaming" and replica.error == ""

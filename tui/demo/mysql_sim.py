@@ -1504,6 +1504,8 @@ class SimServerEndpoint:
         self._next_id = 30 if state is pair.primary else 20
         self.queries: list[str] = []
         """Every statement received, in order (the tests read which queries a client sends)."""
+        self.errors: list[tuple[str, int]] = []
+        """Every statement answered with an error, and the error's code."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     def live_rows(self) -> list[Row]:
@@ -1612,10 +1614,12 @@ class SimServerEndpoint:
                 try:
                     result = session.execute(stmt)
                 except SqlError as exc:
+                    self.errors.append((stmt, exc.errno))
                     wire.send(self._err(exc, caps))
                     return
                 except Exception:  # a bug in the simulator: an error for the client, the server lives on
                     log.exception("simulated MariaDB failed on %r", stmt[:200])
+                    self.errors.append((stmt, 1105))
                     wire.send(self._err(SqlError(1105, "HY000", "Unknown error"), caps))
                     return
                 if isinstance(result, Ok):

@@ -159,7 +159,8 @@ def _demo(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if args.demo:
         # Seeding the demo estate takes a few seconds before the screen appears: say so.
         print("stacktop: starting the demo backends (moto with a seeded AWS estate, "
-              "a test Kubernetes API with a generated cluster)…", file=sys.stderr)
+              "a test Kubernetes API with a generated cluster, a simulated Patroni cluster "
+              "and MariaDB pair)…", file=sys.stderr)
     return DemoHarness(default_backends() if args.demo else [])
 
 

@@ -457,8 +457,8 @@ class PatroniCollector:
             try:
                 async with self._http().request(method, base + path, json=body, timeout=timeout) as response:
                     text = await response.text()
-            except aiohttp.ClientConnectorError as exc:
-                failures.append(f"{base}: {_reason(exc, self.timeout)}")
+            except (aiohttp.ClientConnectorError, aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
+                failures.append(f"{base}: {_reason(exc, self.timeout)}")  # never sent: try the next
                 continue
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 raise PatroniError(f"{what}: {base} {_reason(exc, ACTION_TIMEOUT)} — "

@@ -41,6 +41,7 @@ import pytest
 import yaml
 
 SCOPE = "stacktop-test"
+SUPERUSER = "postgres"
 SUPERUSER_PASSWORD = "pg-test-superpass"
 REPLICATION_PASSWORD = "pg-test-replpass"
 REST_USERNAME = "patroni-admin"
@@ -204,6 +205,12 @@ class PatroniCluster:
     def rest_url(self, name: str) -> str:
         return self.members[name].rest_url
 
+    def dsn(self, name: str, dbname: str = "postgres") -> str:
+        """A libpq DSN for the member's PostgreSQL as the superuser (password included:
+        test use only)."""
+        return (f"host=127.0.0.1 port={self.members[name].pg_port} user={SUPERUSER} "
+                f"password={self.superuser_password} dbname={dbname}")
+
     def cluster(self, timeout: float = 2.0) -> ClusterJson:
         """GET /cluster from the first member that answers (AssertionError if none does)."""
         errors = []
@@ -331,7 +338,7 @@ class PatroniCluster:
                 "bin_dir": str(bin_dir),
                 "pgpass": str(self.root / member.name / "pgpass"),
                 "authentication": {
-                    "superuser": {"username": "postgres", "password": self.superuser_password},
+                    "superuser": {"username": SUPERUSER, "password": self.superuser_password},
                     "replication": {"username": "replicator", "password": REPLICATION_PASSWORD},
                     "rewind": {"username": "rewinder", "password": "pg-test-rewindpass"},
                 },

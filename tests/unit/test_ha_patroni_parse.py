@@ -14,6 +14,7 @@ from providers.ha.patroni import (
     DEFAULT_MAXIMUM_LAG_ON_FAILOVER,
     HISTORY_KEPT,
     PatroniCollector,
+    PatroniError,
     api_base,
     candidates,
     parse_history,
@@ -289,3 +290,21 @@ def test_collector_keeps_url_credentials_out_of_sight() -> None:
     assert collector.urls == ["http://10.0.0.1:8008", "http://10.0.0.2:8008"]
     assert "s3cret" not in repr(collector) and "auth=True" in repr(collector)
     assert api_base("http://10.0.0.3:8008/patroni") == "http://10.0.0.3:8008"
+
+
+async def test_urls_that_cannot_work_are_named_in_one_line() -> None:
+    collector = PatroniCollector(["patroni-host:8008", "ftp://x"], username="u", password="pw", timeout=1)
+    try:
+        with pytest.raises(PatroniError) as reading:
+            await collector.read()
+        with pytest.raises(PatroniError) as acting:
+            await collector.switchover("pg1", "pg2")
+    finally:
+        await collector.close()
+
+    expected = ("no Patroni REST API answered: patroni-host:8008: not an http(s) URL; "
+                "ftp://x: not an http(s) URL")
+    assert str(reading.value) == str(acting.value) == expected
+    empty = PatroniCollector([], username=None, password=None, timeout=1)
+    with pytest.raises(PatroniError, match=r"set ha\.clusters"):
+        await empty.read()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.style import Style
@@ -297,11 +297,19 @@ async def test_the_timeline_lists_every_clusters_events_newest_first(tmp_path: P
         assert styles["leader changed"] == "yellow"
 
 
-async def test_the_timeline_keeps_three_lines_on_80x24(tmp_path: Path) -> None:
+async def test_on_80x24_the_timeline_takes_the_lines_the_tree_leaves(tmp_path: Path) -> None:
     app = ha_app(tmp_path)
     async with app.run_test(size=SHORT) as pilot:
-        await show_ha(pilot)
-        assert len(timeline_lines(app)) == 3
+        ha = await show_ha(pilot)
+        events = ha.query_one(".timeline-events", Static)
+        assert events.size.height == 7  # two short trees: room for every event
+        assert len(timeline_lines(app)) == 5
+        assert table(app).size.height >= 9  # and every row of the trees is in sight
+    app = ha_app(tmp_path, "main", "shop", "orders")
+    async with app.run_test(size=SHORT) as pilot:
+        ha = await show_ha(pilot)
+        assert ha.query_one(".timeline-events", Static).size.height == 5
+        assert table(app).size.height >= 12
         assert "replication broken on db2" in timeline_lines(app)[0]
 
 
@@ -400,3 +408,178 @@ async def test_text_dialog_previews_what_the_validator_makes_and_keeps_its_compl
         await pilot.press("enter")
         await pilot.pause()
     assert answers == ["AB"]
+
+
+async def open_dialog(pilot, key: str):  # type: ignore[no-untyped-def]
+    await pilot.press(key)
+    for _ in range(20):  # the action runs in a worker: wait for its first dialog
+        await pilot.pause()
+        if isinstance(pilot.app.screen, ChoiceDialog | ConfirmDialog | TextDialog):
+            break
+    return pilot.app.screen
+
+
+def dialog_text(screen) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(s.render()) for s in screen.query(Static)]
+
+
+def calls(app: StacktopApp, cluster: str = "main") -> list[tuple[str, dict[str, str]]]:
+    provider = app.runtime.providers[f"ha.{cluster}"]
+    assert isinstance(provider, RecordedHaProvider)
+    return [(action, dict(target.params)) for action, target in provider.calls]
+
+
+async def test_switchover_picks_a_candidate_then_confirms_and_is_audited(tmp_path: Path) -> None:
+    app = ha_app(tmp_path)
+    async with app.run_test(size=TALL) as pilot:
+        await show_ha(pilot)
+        await select(pilot, "main/pg3")  # a member row: its cluster is the target
+        dialog = await open_dialog(pilot, "x")
+        assert isinstance(dialog, ChoiceDialog)
+        assert "Switchover cluster main" in dialog_text(dialog) and "New leader:" in dialog_text(dialog)
+        assert dialog.choice_ids == ["pg1", "pg2", "pg3", "pg4"]  # every member, in sight
+        assert dialog.enabled_ids == ["pg2"]
+        assert dialog.reason("pg1") == "is the leader"
+        assert dialog.reason("pg3") == "not the sync standby (synchronous mode)"
+        await pilot.press("up", "enter")  # the leader cannot be picked: the cursor stays on pg2
+        await pilot.pause()
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmDialog)
+        assert ("Switch the leader over to a healthy replica (a few seconds without writes): "
+                "cluster main, candidate → pg2? [y/n]") in dialog_text(confirm)
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        [(action, target)] = app.runtime.providers["ha.main"].calls  # type: ignore[attr-defined]
+        assert (action, dict(target.params), target.provider) == ("ha.switchover", {"candidate": "pg2"},
+                                                                  "ha.main")
+        assert messages(app)[-1] == "switchover main (candidate pg2) requested"
+        assert calls(app, "shop") == []
+    [record] = audit_records(tmp_path)
+    assert (record["action"], record["result"], record["params"], record["target"]) == (
+        "ha.switchover", "ok", {"candidate": "pg2"}, {"kind": "cluster", "id": "main", "name": "main"})
+
+
+async def test_escape_in_the_candidate_dialog_asks_the_gate_nothing(tmp_path: Path) -> None:
+    app = ha_app(tmp_path)
+    async with app.run_test(size=TALL) as pilot:
+        await show_ha(pilot)
+        assert isinstance(await open_dialog(pilot, "x"), ChoiceDialog)
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        assert not isinstance(app.screen, ChoiceDialog | ConfirmDialog)
+        assert messages(app) == ["Switchover: cancelled"]
+        assert calls(app) == []
+    assert audit_records(tmp_path) == []
+
+
+async def test_failover_warns_of_data_loss_and_needs_the_cluster_name_typed(tmp_path: Path) -> None:
+    app = ha_app(tmp_path, role="admin")
+    async with app.run_test(size=TALL) as pilot:
+        await show_ha(pilot)
+        dialog = await open_dialog(pilot, "F")
+        assert isinstance(dialog, ChoiceDialog) and "Promote:" in dialog_text(dialog)
+        await pilot.press("enter")
+        await pilot.pause()
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmDialog)
+        prompt = next(t for t in dialog_text(confirm) if "Type" in t)
+        assert prompt == ("FAILOVER without the leader's consent: writes not yet replicated to the candidate "
+                          "are LOST: cluster main (main), candidate → pg2. Type 'main' to confirm.")
+        await pilot.press(*"pg2", "enter")  # the candidate's name is not the cluster's
+        await app.workers.wait_for_complete()
+        assert calls(app) == []
+        assert messages(app)[-1] == "Failover cancelled: typed name did not match 'main'"
+        await open_dialog(pilot, "F")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press(*"main", "enter")
+        await app.workers.wait_for_complete()
+        assert calls(app) == [("ha.failover", {"candidate": "pg2"})]
+    assert [(r["action"], r["result"]) for r in audit_records(tmp_path)] == [
+        ("ha.failover", "cancelled"), ("ha.failover", "ok")]
+
+
+async def test_failover_needs_the_admin_role(tmp_path: Path) -> None:
+    app = ha_app(tmp_path)  # an operator
+    async with app.run_test(size=TALL) as pilot:
+        await show_ha(pilot)
+        await pilot.press("F")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, ChoiceDialog | ConfirmDialog)
+        assert messages(app) == [
+            "Failover refused: role 'operator' may not run it (needs 'admin'; set role in your profile)"]
+    assert [(r["action"], r["result"]) for r in audit_records(tmp_path)] == [("ha.failover", "refused")]
+
+
+async def test_watch_mode_refuses_switchover_without_a_dialog(tmp_path: Path) -> None:
+    app = ha_app(tmp_path, read_only=True)
+    async with app.run_test(size=TALL) as pilot:
+        await show_ha(pilot)
+        for key in ("x", "X", "F"):
+            await pilot.press(key)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert not isinstance(app.screen, ChoiceDialog | ConfirmDialog | TextDialog), key
+        assert messages(app) == [f"Switchover {READ_ONLY}", f"Schedule switchover {READ_ONLY}",
+                                 f"Failover {READ_ONLY}"]
+        assert calls(app) == []
+        shown = {b.description for _, b, on, _ in app.active_bindings.values() if on and b.show}
+        assert not {"Switchover", "Failover"} & shown  # hidden from the footer in watch mode
+        assert {"Details", "Events"} <= shown  # reads stay
+    assert [(r["action"], r["result"]) for r in audit_records(tmp_path)] == [
+        ("ha.switchover", "refused"), ("ha.schedule_switchover", "refused"), ("ha.failover", "refused")]
+
+
+async def test_scheduled_switchover_asks_when_validated_like_patroni_wants_it(tmp_path: Path) -> None:
+    app = ha_app(tmp_path)
+    async with app.run_test(size=TALL) as pilot:
+        await show_ha(pilot)
+        await open_dialog(pilot, "X")
+        await pilot.press("enter")  # pg2
+        for _ in range(10):
+            await pilot.pause()
+            if isinstance(app.screen, TextDialog):
+                break
+        dialog = app.screen
+        assert isinstance(dialog, TextDialog)
+        assert "When (in 30m, 02:00, or 2026-11-23T02:00+01:00):" in dialog_text(dialog)
+        await pilot.press(*"tomorrow", "enter")
+        assert app.screen is dialog
+        assert dialog.error.startswith("cannot read 'tomorrow' as a time; type e.g. 'in 10m'")
+        dialog.query_one("Input").value = ""  # type: ignore[attr-defined]
+        before = datetime.now().astimezone()
+        await pilot.press(*"in 30m")
+        await pilot.pause()
+        assert dialog.preview.startswith("→ ")
+        at = datetime.fromisoformat(dialog.preview[2:])
+        assert timedelta(minutes=29) < at - before < timedelta(minutes=31)
+        await pilot.press("enter")
+        await pilot.pause()
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmDialog)
+        assert any(f"candidate → pg2, at → {dialog.preview[2:]}? [y/n]" in t for t in dialog_text(confirm))
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        assert calls(app) == [("ha.schedule_switchover", {"candidate": "pg2", "at": dialog.preview[2:]})]
+
+
+async def test_cancel_switchover_needs_one_scheduled(tmp_path: Path) -> None:
+    scheduled = "at 2026-11-18T12:00:00+00:00 from pg1 to pg2"
+    main = ha_provider("main", lambda i: dataclasses.replace(recorded_ha_main(i),
+                                                             scheduled_switchover=scheduled))
+    app = ha_app(tmp_path, providers=[main, *recorded_ha_providers("shop")])
+    async with app.run_test(size=TALL) as pilot:
+        await show_ha(pilot)
+        assert cell(app, "main", "endpoint") == "leader pg1 · 4 members · switchover scheduled"
+        await select(pilot, "shop")
+        await pilot.press("ctrl+x")
+        await app.workers.wait_for_complete()
+        assert messages(app) == ["shop is a mariadb cluster: switchover and failover need Patroni"]
+        await select(pilot, "main")
+        confirm = await open_dialog(pilot, "ctrl+x")
+        assert isinstance(confirm, ConfirmDialog)
+        assert "Cancel the scheduled switchover: cluster main? [y/n]" in dialog_text(confirm)
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        assert calls(app) == [("ha.cancel_switchover", {})]

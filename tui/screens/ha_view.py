@@ -72,7 +72,7 @@ class HaView(Vertical):
     DETAILS_MIN_SCREEN_HEIGHT = 32
     """From this many rows up the detail pane is shown without asking (`i` toggles)."""
     TIMELINE_LINES = (3, 7)
-    """Events the timeline lists on short terminals and from DETAILS_MIN_SCREEN_HEIGHT up."""
+    """Fewest and most events the timeline lists (the fewest on 80x24 with a long tree)."""
     TABLE_MIN_LINES = 5
 
     def __init__(self, store: Store, states: Mapping[str, ProviderState], providers: Sequence[str], *,
@@ -98,6 +98,7 @@ class HaView(Vertical):
         self._timeline: tuple[Any, ...] = ()
         self._rebuilding = False
         self._ready = False
+        self._timeline_lines = self.TIMELINE_LINES[0]
 
     # -- layout -------------------------------------------------------------------
 
@@ -169,26 +170,32 @@ class HaView(Vertical):
         return self.app.size.height >= self.DETAILS_MIN_SCREEN_HEIGHT
 
     def _layout(self) -> None:
-        """Timeline lines and detail pane height for this terminal: the table keeps
-        TABLE_MIN_LINES; the pane is shown on tall terminals unless toggled off."""
-        timeline = self.query_one(".timeline")
-        lines = self.TIMELINE_LINES[1 if self._tall() else 0]
+        """Share the height: the table keeps room for its rows (at least TABLE_MIN_LINES),
+        the detail pane is shown on tall terminals unless toggled, and the timeline
+        lists at least TIMELINE_LINES[0] events, more (up to [1]) where lines are spare."""
+        height = self.size.height or self.app.size.height
+        fewest, most = self.TIMELINE_LINES
+        timeline = (1 + fewest) if self.timeline_wanted else 0
+        room = height - 1 - timeline - self.TABLE_MIN_LINES
+        detail = min(self.DETAIL_HEIGHT, room)
+        wanted = self._tall() if self.details_wanted is None else self.details_wanted
+        shown = wanted and detail >= self.DETAIL_MIN_HEIGHT
+        details = self.query_one(".details")
+        if shown and details.styles.height != detail:
+            details.styles.height = detail
+        was = details.has_class("-shown")
+        details.set_class(shown, "-shown")
+        table = max(self.TABLE_MIN_LINES, len(self._rows) + 1)
+        spare = height - 1 - table - (detail if shown else 0) - timeline
+        lines = fewest + max(0, min(most - fewest, spare))
+        self._timeline_lines = lines
         body = self.query_one(".timeline-events", Static)
         if body.styles.height != lines:
             body.styles.height = lines
-        timeline.set_class(self.timeline_wanted, "-shown")
-        used = 1 + (1 + lines if self.timeline_wanted else 0)
-        room = (self.size.height or self.app.size.height) - used - self.TABLE_MIN_LINES
-        height = min(self.DETAIL_HEIGHT, room)
-        wanted = self._tall() if self.details_wanted is None else self.details_wanted
-        shown = wanted and height >= self.DETAIL_MIN_HEIGHT
-        details = self.query_one(".details")
-        if shown and details.styles.height != height:
-            details.styles.height = height
-        was = details.has_class("-shown")
-        details.set_class(shown, "-shown")
+        self.query_one(".timeline").set_class(self.timeline_wanted, "-shown")
         if shown and not was:
             self._show_detail()
+        self._show_timeline()
 
     def toggle_details(self) -> bool:
         """Flip the detail pane; False when the terminal has no room for it."""
@@ -200,8 +207,6 @@ class HaView(Vertical):
         """Flip the event timeline; returns whether it is shown now."""
         self.timeline_wanted = not self.timeline_wanted
         self._layout()
-        if self.timeline_wanted:
-            self._show_timeline()
         return self.timeline_wanted
 
     # -- data ---------------------------------------------------------------------
@@ -233,10 +238,14 @@ class HaView(Vertical):
             shown.append((cluster, snap, error or ""))
         self._snapshots = snapshots
         self.query_one(".summary", Static).update(summary_line(shown))
+        count = len(self._rows)
         self._rows = self._row_cache.rows(shown, self._trends(snapshots.values()), self.ascii)
         self.table.apply(self._projected())
         self._show_detail()
-        self._show_timeline()
+        if len(self._rows) != count:
+            self._layout()  # the tree grew or shrank: the timeline gets or gives lines
+        else:
+            self._show_timeline()
 
     def _trends(self, snapshots: Any) -> dict[str, list[float]]:
         """Lag history per member row, from the Store's series (bytes, else seconds)."""
@@ -326,7 +335,7 @@ class HaView(Vertical):
     def _show_timeline(self) -> None:
         if not self.timeline_shown:
             return
-        lines = self.TIMELINE_LINES[1 if self._tall() else 0]
+        lines = self._timeline_lines
         events_ = newest_events(self._snapshots.values(), lines)
         now = self._now()
         token = (tuple(events_), lines, self.tz, events_ and newest_day(now, self.tz))

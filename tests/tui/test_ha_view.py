@@ -150,7 +150,7 @@ async def test_an_unreachable_member_stays_in_the_tree_marked_in_red(tmp_path: P
         await select(pilot, "main/pg1")
         assert table(app).visible_keys() == ["main", "main/pg1", "main/pg2", "main/pg3", "main/pg4"]
         assert cell(app, "main/pg3", "state") == "unreachable"
-        assert cell(app, "main/pg3", "lag") == "?"
+        assert cell(app, "main/pg3", "lag") == "—"
         assert cell(app, "main/pg4", "name") == "    └─ pg4"  # its cascade keeps its place
         assert cell_colour(app, "main/pg3", "unreachable").color == severity_style(app, "error").color
         assert cell(app, "main", "state") == "degraded"
@@ -171,7 +171,7 @@ async def test_health_colours_the_rows_the_summary_and_the_tab_label(tmp_path: P
         assert cell_colour(app, "shop/db2", "connecting").color == error
         assert cell_colour(app, "shop/db2", "db2").color == error
         assert cell(app, "shop/db2", "lag") == ""  # MariaDB has no lag in bytes
-        assert cell(app, "shop/db2", "lag_s") == "?"  # and none in seconds while it is broken
+        assert cell(app, "shop/db2", "lag_s") == "—"  # and none in seconds while it is broken
         assert str(ha.query_one(".summary", Static).render()) == (
             "main healthy  ·  shop degraded: db2: replication broken")
         summary = summary_line([(c, app.store.latest(f"ha.{c}").snapshot, "")  # type: ignore[union-attr,misc]
@@ -254,6 +254,7 @@ async def test_cluster_details_show_history_newest_first_and_problems(tmp_path: 
         assert values[3] == "http://10.0.0.13:8008: connection refused"
         history = values[labels.index("history"):]
         assert [h.split(" at ")[0] for h in history] == ["timeline 4", "timeline 3", "timeline 2"]
+        assert history[0] == "timeline 4 at LSN 7A2D8B0 · 2026-11-17 09:07: no recovery target specified"
         assert not pane.sparks
 
 
@@ -336,6 +337,21 @@ async def test_a_hidden_tab_does_no_work_and_catches_up_when_shown(tmp_path: Pat
         assert table(app).has_focus
         await poll_all(pilot)
         assert applied == [1, 1]
+
+
+async def test_a_wider_terminal_brings_the_lag_trend_column_and_keeps_the_cursor(tmp_path: Path) -> None:
+    app = ha_app(tmp_path)
+    async with app.run_test(size=SHORT) as pilot:
+        await show_ha(pilot, polls=3)
+        await select(pilot, "main/pg4")
+        assert "trend" not in [c.key for c in table(app).columns]
+        await pilot.resize_terminal(*TALL)
+        for _ in range(5):
+            await pilot.pause()
+        assert [c.key for c in table(app).columns][-1] == "trend"
+        assert table(app).selected_key() == "main/pg4" and table(app).has_focus
+        assert cell(app, "main/pg4", "trend") == "▆▇█"
+        assert view(app).details_shown  # tall enough now for the pane
 
 
 async def test_the_filter_narrows_the_tree(tmp_path: Path) -> None:
@@ -558,10 +574,15 @@ async def test_scheduled_switchover_asks_when_validated_like_patroni_wants_it(tm
         await pilot.pause()
         confirm = app.screen
         assert isinstance(confirm, ConfirmDialog)
-        assert any(f"candidate → pg2, at → {dialog.preview[2:]}? [y/n]" in t for t in dialog_text(confirm))
+        prompt = next(t for t in dialog_text(confirm) if "[y/n]" in t)
+        # "in 30m" counts from Enter, which may be a second after the preview
+        chosen = prompt.split(", at → ")[1].removesuffix("? [y/n]")
+        assert abs(datetime.fromisoformat(chosen) - at) <= timedelta(seconds=2)
+        assert prompt.startswith("Schedule a switchover to a healthy replica at a given time: cluster main, "
+                                 "candidate → pg2, at → ")
         await pilot.press("y")
         await app.workers.wait_for_complete()
-        assert calls(app) == [("ha.schedule_switchover", {"candidate": "pg2", "at": dialog.preview[2:]})]
+        assert calls(app) == [("ha.schedule_switchover", {"candidate": "pg2", "at": chosen})]
 
 
 async def test_cancel_switchover_needs_one_scheduled(tmp_path: Path) -> None:

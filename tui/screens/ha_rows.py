@@ -171,16 +171,20 @@ BYTELESS_ENGINES = frozenset({"mysql", "mariadb"})
 """Engines that report replication lag in seconds only: no bytes column to fill."""
 
 
+NOT_REPORTED = "—"
+"""A replica's lag that was not read (unreachable, broken, or Patroni without a SQL login)."""
+
+
 def lag_bytes_text(member: Member, leader: bool, kind: str = "") -> str:
     if leader or (member.lag_bytes is None and kind in BYTELESS_ENGINES):
         return ""
-    return "?" if member.lag_bytes is None else human_bytes(member.lag_bytes)
+    return NOT_REPORTED if member.lag_bytes is None else human_bytes(member.lag_bytes)
 
 
 def lag_seconds_text(member: Member, leader: bool) -> str:
     if leader:
         return ""
-    return "?" if member.lag_seconds is None else human_duration(member.lag_seconds)
+    return NOT_REPORTED if member.lag_seconds is None else human_duration(member.lag_seconds)
 
 
 def spark_text(values: Sequence[float], width: int, ascii: bool = False) -> str:
@@ -234,7 +238,7 @@ def member_row(snapshot: HaSnapshot, member: Member, glyphs: str, trend: str) ->
         "" if member.timeline is None else str(member.timeline),
         lag_bytes_text(member, leader, snapshot.kind),
         lag_seconds_text(member, leader),
-        trend,
+        "" if leader else trend,  # a new leader's lag history is its past as a replica
     )
 
 
@@ -446,6 +450,18 @@ def member_detail(snapshot: HaSnapshot, member: Member) -> tuple[str, list[Field
     return title, fields
 
 
+def history_time(at: str, tz: tzinfo | None) -> str:
+    """Patroni's `2026-11-22T13:59:26.349548+00:00` as `2026-11-22 13:59` local time;
+    a text that is not ISO 8601 is shown as it came."""
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        return at
+    if when.tzinfo is not None:
+        when = when.astimezone(tz)
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
 def cluster_detail(snapshot: HaSnapshot, tz: tzinfo | None = None) -> tuple[str, list[Field]]:
     """The pane for a cluster row: health and why, leader, paused or scheduled
     switchover, problems, then Patroni's timeline history, newest first."""
@@ -464,7 +480,7 @@ def cluster_detail(snapshot: HaSnapshot, tz: tzinfo | None = None) -> tuple[str,
         fields.append(("problems" if i == 0 else "", problem))
     for i, h in enumerate(sorted(snapshot.history, key=lambda h: h.timeline, reverse=True)):
         lsn = f" at LSN {h.lsn:X}" if h.lsn is not None else ""
-        when = f"{h.at}: " if h.at else ""
+        when = f"{history_time(h.at, tz)}: " if h.at else ""
         fields.append(("history" if i == 0 else "", f"timeline {h.timeline}{lsn} · {when}{h.reason or '—'}"))
     return title, fields
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -99,6 +100,7 @@ class HaView(Vertical):
         self._rebuilding = False
         self._ready = False
         self._timeline_lines = self.TIMELINE_LINES[0]
+        self._summary: Text | None = None
 
     # -- layout -------------------------------------------------------------------
 
@@ -237,7 +239,10 @@ class HaView(Vertical):
                 snapshots[cluster] = snap
             shown.append((cluster, snap, error or ""))
         self._snapshots = snapshots
-        self.query_one(".summary", Static).update(summary_line(shown))
+        summary = summary_line(shown)
+        if summary != self._summary:
+            self._summary = summary
+            self.query_one(".summary", Static).update(summary)
         count = len(self._rows)
         self._rows = self._row_cache.rows(shown, self._trends(snapshots.values()), self.ascii)
         self.table.apply(self._projected())

@@ -45,7 +45,7 @@ from tui.screens.ha_rows import ha_problem, tab_counts
 from tui.screens.ha_view import HaView
 from tui.screens.kube_view import PODS_PROVIDER, KubeView
 from tui.screens.kube_views import kube_problem, namespaces_in
-from tui.screens.planned import PLANNED, STATUS
+from tui.screens.planned import CONFIGURED_STATUS, PLANNED, STATUS
 from tui.screens.resources import ResourcesTab, action_scopes
 from widgets.choice_dialog import ChoiceDialog
 from widgets.confirm_dialog import ConfirmDialog
@@ -153,8 +153,7 @@ class StacktopApp(App[int]):
                          id="ha-view")
             return
         plan = PLANNED[tab_id]
-        status = STATUS if tab_id != "resources" else (
-            "No host, AWS or Kubernetes provider is enabled in this profile.")
+        status = CONFIGURED_STATUS.get(tab_id, STATUS)
         yield SetupHint(plan.title, plan.shows, status, plan.snippet, id=f"{tab_id}-hint")
 
     # How long the first frame may wait for first data (a local host poll takes

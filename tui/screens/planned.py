@@ -18,6 +18,13 @@ STATUS = (
     "the planned configuration; `stacktop check` lists what is polled today."
 )
 
+CONFIGURED_STATUS = {
+    "resources": "No host, AWS or Kubernetes provider is enabled in this profile.",
+    "ha": "No cluster is configured in this profile: add ha.clusters like the snippet, "
+          "then `stacktop check` shows what will be polled. Try `stacktop --demo`.",
+}
+"""Tabs whose sources exist in this build: what to configure, not what is planned."""
+
 PLANNED: dict[str, PlannedTab] = {
     "resources": PlannedTab(
         "Resources — no data source is enabled",
@@ -30,7 +37,7 @@ PLANNED: dict[str, PlannedTab] = {
         "        regions: [eu-west-1]\n",
     ),
     "ha": PlannedTab(
-        "HA — replicated databases",
+        "HA — replicated databases: no cluster configured",
         "Which node is primary now, whether replicas keep up (lag in bytes and seconds, "
         "sparklines), PostgreSQL streaming, Patroni and MySQL/MariaDB topologies as trees, "
         "a failover timeline, and a guarded switchover.",

@@ -802,3 +802,14 @@ async def filter_to(pilot: Any, text: str) -> None:
     """Type a table filter the way an operator does: `/`, the text, Enter."""
     await pilot.press("slash", *text, "enter")
     await pilot.pause()
+
+
+async def fill_polls(pilot, rounds: int = 24) -> None:  # type: ignore[no-untyped-def]
+    """Poll every provider `rounds` times (sparklines fill up), then draw the status line:
+    the fixed state every snapshot test starts from."""
+    for _ in range(rounds):
+        for name in pilot.app.runtime.providers:
+            await pilot.app.runtime.poll_provider(name)
+    await pilot.pause()
+    pilot.app._refresh_status()
+    await pilot.pause()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.apps import FIXED_NOW, RecordedHostProvider, build_app, recorded_aws_providers
+from tests.support.apps import FIXED_NOW, RecordedHostProvider, build_app, fill_polls, recorded_aws_providers
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -25,12 +25,7 @@ def recorded_app(tmp_path: Path, read_only: bool = False, aws: bool = False):  #
 
 
 async def fill(pilot) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(24):
-        for name in pilot.app.runtime.providers:
-            await pilot.app.runtime.poll_provider(name)
-    await pilot.pause()
-    pilot.app._refresh_status()
-    await pilot.pause()
+    await fill_polls(pilot, 24)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -13,7 +13,7 @@ from typing import Any
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from providers.aws.snapshot import AwsSnapshot
 from providers.base import ActionTarget
@@ -27,6 +27,7 @@ from tui.screens.aws_views import (
     metric_series,
     partition_line,
 )
+from tui.screens.table_swap import swap_table
 from widgets.detail_pane import DetailPane
 from widgets.metric_spark import MetricSpark
 from widgets.resource_table import ResourceTable
@@ -113,19 +114,8 @@ class AwsView(Vertical):
         """Another column set for another terminal width: a new table that keeps
         the sort, filter, cursor and focus of the old one (only on a resize)."""
         old = self.table
-        focused, cursor, filter_text = old.has_focus, old.selected_key(), old.filter_text
-        new = self._new_table(columns, old)
-        await old.remove()
-        await self.mount(new, before=self.detail)
-        new.apply(self._projected())
-        if filter_text:
-            new.set_filter(filter_text)
-        if cursor:
-            new.move_cursor_to(cursor)
-        # Not if the operator opened an input (`/`) while the table was swapped:
-        # the keys they type next belong to it.
-        if focused and not isinstance(self.app.focused, Input):
-            new.focus()
+        await swap_table(old, self._new_table(columns, old), lambda t: self.mount(t, before=self.detail),
+                         self._projected())
 
     def set_details(self, wanted: bool) -> bool:
         """Show or hide the detail pane; False when the terminal has no room for it."""

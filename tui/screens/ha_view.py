@@ -19,7 +19,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from providers.base import ActionTarget
 from providers.ha.action_specs import target_for
@@ -41,6 +41,7 @@ from tui.screens.ha_rows import (
     timeline_text,
     trend_series,
 )
+from tui.screens.table_swap import swap_table
 from widgets.detail_pane import DetailPane, SparkSpec
 from widgets.metric_spark import locale_is_utf8
 from widgets.resource_table import Column, ResourceTable
@@ -153,18 +154,8 @@ class HaView(Vertical):
             return
         self._rebuilding = True
         try:
-            old = self.table
-            focused, cursor, filter_text = old.has_focus, old.selected_key(), old.filter_text
-            new = self._new_table(columns)
-            await old.remove()
-            await self.mount(new, after=self.query_one(".summary"))
-            new.apply(self._projected())
-            if filter_text:
-                new.set_filter(filter_text)
-            if cursor:
-                new.move_cursor_to(cursor)
-            if focused and not isinstance(self.app.focused, Input):
-                new.focus()
+            await swap_table(self.table, self._new_table(columns),
+                             lambda t: self.mount(t, after=self.query_one(".summary")), self._projected())
         finally:
             self._rebuilding = False
 

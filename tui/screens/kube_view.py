@@ -15,7 +15,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from providers.base import ActionTarget
 from providers.k8s.records import KubePod
@@ -38,6 +38,7 @@ from tui.screens.kube_views import (
     usage_sparks,
     visible_records,
 )
+from tui.screens.table_swap import swap_table
 from widgets.detail_pane import DetailPane
 from widgets.metric_spark import MetricSpark
 from widgets.resource_table import Column, ResourceTable
@@ -169,19 +170,8 @@ class KubeView(Vertical):
         self._rebuilding = True
         try:
             old = self.table
-            focused, cursor, filter_text = old.has_focus, old.selected_key(), old.filter_text
-            new = self._new_table(columns, old)
-            await old.remove()
-            await self.mount(new, before=self.detail)
-            new.apply(self._projected())
-            if filter_text:
-                new.set_filter(filter_text)
-            if cursor:
-                new.move_cursor_to(cursor)
-            # Not if the operator opened an input (`/`) while the table was swapped:
-            # the keys they type next belong to it.
-            if focused and not isinstance(self.app.focused, Input):
-                new.focus()
+            await swap_table(old, self._new_table(columns, old), lambda t: self.mount(t, before=self.detail),
+                             self._projected())
         finally:
             self._rebuilding = False
         if not self._columns_current():  # changed again while we swapped

@@ -34,7 +34,9 @@ def test_watch_demo_shows_live_host_and_refuses_actions(tmux: Tmux, tmp_path: Pa
     # The demo seeds its AWS estate in moto before the first frame (~6 s here).
     screen = tmux.wait_for("READ-ONLY", "host ● ok", "PID", "CPU", timeout=90)
     assert "Terminate" not in screen  # action keys hidden from the footer
-    for tab, words in [("2", "HA"), ("3", "Backups"), ("4", "Alerts"), ("5", "Costs")]:
+    tmux.keys("2")  # the simulated Patroni cluster and MariaDB pair, live
+    tmux.wait_for("leader pg", "patroni", "mariadb", "Events, newest first", timeout=30)
+    for tab, words in [("3", "Backups"), ("4", "Alerts"), ("5", "Costs")]:
         tmux.keys(tab)
         tmux.wait_for("Not configured", words)
     tmux.keys("1")

@@ -88,6 +88,9 @@ async def test_switchover_from_the_tab_then_a_killed_leader_fails_over(
                     f"the new leader {candidate}")
         await until(pilot, lambda: f"leader {old} → {candidate}" in timeline(app), 10, "the timeline entry")
         assert cell(app, f"main/{candidate}", "role") != cell(app, f"main/{old}", "role")
+        # The tab may show the new leader before Patroni's 200 ends the action (it answers
+        # once the new leader runs, and a poll can land in between): the audit follows the 200.
+        await app.workers.wait_for_complete()
         [record] = audit_records(tmp_path)
         assert (record["action"], record["result"], record["params"]) == (
             "ha.switchover", "ok", {"candidate": candidate})

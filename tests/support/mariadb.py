@@ -41,6 +41,7 @@ import pytest
 from pymysql.constants import CLIENT
 
 from providers.ha.mysql import MARIADB_MONITOR_GRANTS
+from tests.support.servers import skip_or_fail
 
 MARIADBD = "mariadbd"
 INSTALL_DB = "mariadb-install-db"
@@ -71,9 +72,7 @@ def require_mariadb() -> None:
     why = mariadb_missing()
     if why is None:
         return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"MariaDB is required under CI: {why}")
-    pytest.skip(why)
+    skip_or_fail(f"MariaDB is required: {why}")
 
 
 def free_port() -> int:

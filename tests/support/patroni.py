@@ -40,6 +40,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.servers import skip_or_fail
+
 SCOPE = "stacktop-test"
 SUPERUSER = "postgres"
 SUPERUSER_PASSWORD = "pg-test-superpass"
@@ -472,10 +474,7 @@ def require_binaries() -> None:
     """Skip (fail under CI=true) when patroni, etcd or PostgreSQL is missing."""
     missing = missing_binaries()
     if missing:
-        message = f"a Patroni cluster needs {missing}: apt-get install patroni etcd-server postgresql"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail(f"a Patroni cluster needs {missing}: apt-get install patroni etcd-server postgresql")
 
 
 @pytest.fixture(scope="session")

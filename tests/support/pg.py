@@ -38,6 +38,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tests.support.servers import skip_or_fail
+
 PRIMARY, REPLICA = "primary", "replica"
 MEMBERS = (PRIMARY, REPLICA)
 MONITOR_USER = "stacktop_monitor"
@@ -79,13 +81,6 @@ def pg_bin_dir() -> Path | None:
     candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
                         key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
     return candidates[-1].parent if candidates else None
-
-
-def skip_or_fail(reason: str) -> None:
-    """Missing server software: a failure under CI, a skip on a developer machine."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def free_port() -> int:

@@ -24,5 +24,5 @@ fi
 
 python3 -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
 python3 -m pip check
-python3 -m ruff check .
+python3 -m ruff check --no-cache .
 python3 -m pytest "$@"

@@ -63,9 +63,8 @@ def target_for(spec_id: str, snapshot: HaSnapshot, maximum_lag_bytes: int | None
                             provider=provider_name(snapshot.cluster))
     if spec_id in (SWITCHOVER.id, SCHEDULE_SWITCHOVER.id) and not snapshot.leader:
         return f"{snapshot.cluster} has no leader to switch over from: use failover (F)"
-    from providers.ha.patroni import candidates
-
     from providers.ha.model import Reading
+    from providers.ha.patroni import candidates
 
     reading = Reading(members=snapshot.members, leader=snapshot.leader)
     lag_limit = maximum_lag_bytes if maximum_lag_bytes is not None else snapshot.max_failover_lag

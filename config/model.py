@@ -184,6 +184,116 @@ class HaSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionSettings:
+    """Grandfather-father-son retention. Nothing is ever deleted unless at least one
+    keep_* rule or max_age is given: an empty policy keeps everything."""
+
+    keep_last: int = 0
+    keep_daily: int = 0
+    keep_weekly: int = 0
+    keep_monthly: int = 0
+    keep_yearly: int = 0
+    min_keep: int = 1
+    max_age: float | None = None
+    """Seconds; older good backups go even when a keep_* rule would keep them
+    (never below min_keep, never the newest good one)."""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.keep_last or self.keep_daily or self.keep_weekly or self.keep_monthly
+                    or self.keep_yearly or self.max_age is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyCheckSettings:
+    """A sanity query run in the scratch restore: its single value must lie in [min, max]."""
+
+    query: str
+    min: float | None = None
+    max: float | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifySettings:
+    database: str = "postgres"
+    """The database the checks run in (a pg_dump is restored into a database of this name)."""
+    checks: tuple[VerifyCheckSettings, ...] = ()
+    timeout: float = 1800.0
+    every: float = 7 * 86400.0
+    """A last successful restore test older than this is "stale"."""
+
+
+@dataclass(frozen=True, slots=True)
+class BackupSourceSettings:
+    """Where a target's backups live: exactly one `kind`, with the fields that kind uses."""
+
+    kind: str
+    """ebs | rds | aws_backup | kubernetes | pgbackrest | dumps"""
+    # AWS (ebs, rds, aws_backup, dumps in S3): an account of providers.aws and one of its regions.
+    account: str | None = None
+    region: str | None = None
+    volume_id: str | None = None
+    """ebs: the volume; or `tags` select its snapshots (all tags must match)."""
+    tags: tuple[tuple[str, str], ...] = ()
+    instance: str | None = None
+    """rds: the DBInstanceIdentifier."""
+    vault: str | None = None
+    """aws_backup: the backup vault; `resource_arn` narrows its recovery points."""
+    resource_arn: str | None = None
+    # kubernetes: VolumeSnapshots of one PVC (context None: the current context).
+    context: str | None = None
+    namespace: str = "default"
+    pvc: str | None = None
+    snapshot_class: str | None = None
+    # pgbackrest: `command` is the argv prefix (e.g. sudo -u postgres pgbackrest --config=…).
+    stanza: str | None = None
+    command: tuple[str, ...] = ("pgbackrest",)
+    # dumps: a local directory, or an S3 bucket and prefix (with account/region).
+    directory: str | None = None
+    bucket: str | None = None
+    prefix: str = ""
+    pattern: str | None = None
+    """File name with strftime fields, e.g. orders-%Y%m%d-%H%M%S.dump: names that match are
+    listed and timed by the name (UTC unless the pattern has %z); None: every file, by mtime."""
+    format: str = "pg_dump"
+    """pg_dump (custom or plain SQL) | mysqldump | tar"""
+    dsn: str | None = None
+    """dumps: what `backup now` runs pg_dump against (libpq DSN without a password)."""
+    password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BackupTargetSettings:
+    name: str
+    source: BackupSourceSettings
+    interval: float = 300.0
+    """How often the source is listed."""
+    timeout: float = 60.0
+    schedule: str | None = None
+    """Cron expression (5 fields, or @daily/@hourly/…) of the job that takes backups."""
+    grace: float = 3600.0
+    rpo: float | None = None
+    rpo_warn: float | None = None
+    """Age at which the RPO status turns warn; None: 80 % of rpo."""
+    retention: RetentionSettings = RetentionSettings()
+    verify: VerifySettings | None = None
+    timezone: str | None = None
+    """IANA zone of day/week/month boundaries and of the schedule; None: the machine's."""
+
+
+@dataclass(frozen=True, slots=True)
+class BackupSettings:
+    targets: tuple[BackupTargetSettings, ...] = ()
+    verification_log: str = ""
+    pg_bin_dir: str | None = None
+    """Where initdb/pg_ctl/pg_restore for scratch restores live; None: PATH, then
+    /usr/lib/postgresql/<newest>/bin."""
+    scratch_dir: str | None = None
+    """Parent of scratch data directories; None: the system temp directory."""
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderSettings:
     host: HostSettings | None  # None when the host provider is disabled
     aws: AwsSettings | None = None  # None when no account is configured
@@ -205,6 +315,7 @@ class Settings:
     providers: ProviderSettings
     secrets: frozenset[str] = frozenset()
     ha: HaSettings = HaSettings()
+    backups: BackupSettings = BackupSettings()
 
     def redact(self, text: str) -> str:
         """``text`` with every secret value seen while loading replaced by ***."""

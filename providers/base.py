@@ -136,6 +136,9 @@ class ActionTarget:
     """What the spec's `choice` picks from, with the reason each ineligible one is not."""
     provider: str = ""
     """The provider that acts, when one spec serves several (one per HA cluster); else the spec's."""
+    listing: tuple[str, ...] = ()
+    """Lines the confirmation shows before asking, e.g. a prune's plan: each backup it
+    deletes and why. What is listed is exactly what the action may touch."""
 
 
 @dataclass(frozen=True)

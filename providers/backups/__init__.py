@@ -1,0 +1,1 @@
+"""Backups: sources of backups, retention, RPO and restore tests (issue 7)."""

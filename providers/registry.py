@@ -46,4 +46,9 @@ def build_providers(settings: Settings, *, read_only: bool = True) -> list[Provi
         from providers.ha.build import build_ha_providers
 
         providers += build_ha_providers(settings)
+    if settings.backups.targets:
+        # Imported here: SDKs and drivers load only for the backup sources in use.
+        from providers.backups.build import build_backup_providers
+
+        providers += build_backup_providers(settings, read_only=read_only)
     return providers

@@ -25,12 +25,14 @@ from providers.aws.page_memo import PageMemo, fast_timestamp
 READ_OPERATIONS = frozenset({
     # sts (credentials; mutates nothing)
     "AssumeRole", "GetCallerIdentity",
-    # ec2
-    "DescribeInstances", "DescribeVolumes", "DescribeRegions",
+    # ec2 (snapshots: the Backups tab's EBS source)
+    "DescribeInstances", "DescribeVolumes", "DescribeRegions", "DescribeSnapshots",
     # rds
-    "DescribeDBInstances",
-    # s3
-    "ListBuckets", "GetBucketLocation",
+    "DescribeDBInstances", "DescribeDBSnapshots",
+    # backup (AWS Backup: recovery points and the plans' rules)
+    "ListRecoveryPointsByBackupVault", "ListBackupPlans", "GetBackupPlan",
+    # s3 (ListObjectsV2: dump files under a prefix; names and sizes, never contents)
+    "ListBuckets", "GetBucketLocation", "ListObjectsV2",
     # lambda
     "ListFunctions",
     # elbv2
@@ -39,7 +41,13 @@ READ_OPERATIONS = frozenset({
     "GetMetricData",
 })
 # The mutating calls behind stacktop's actions; refused whenever the session is read-only.
-ACTION_OPERATIONS = frozenset({"StartInstances", "StopInstances", "RebootInstances", "RebootDBInstance"})
+ACTION_OPERATIONS = frozenset({
+    "StartInstances", "StopInstances", "RebootInstances", "RebootDBInstance",
+    # backups: backup now and prune
+    "CreateSnapshot", "DeleteSnapshot", "CreateDBSnapshot", "DeleteDBSnapshot", "DeleteRecoveryPoint",
+    # dump files in S3: GetObject downloads a dump for a restore test (data, hence not a read here)
+    "GetObject", "DeleteObject",
+})
 
 CREDENTIAL_DURATION = 3600  # seconds; botocore refreshes assumed-role credentials 15 min before expiry
 

@@ -29,8 +29,8 @@ READ_OPERATIONS = frozenset({
     "DescribeInstances", "DescribeVolumes", "DescribeRegions", "DescribeSnapshots",
     # rds
     "DescribeDBInstances", "DescribeDBSnapshots",
-    # backup (AWS Backup: recovery points and the plans' rules)
-    "ListRecoveryPointsByBackupVault", "ListBackupPlans", "GetBackupPlan",
+    # backup (AWS Backup: recovery points, running and failed jobs, the plans' rules)
+    "ListRecoveryPointsByBackupVault", "ListBackupJobs", "ListBackupPlans", "GetBackupPlan",
     # s3 (ListObjectsV2: dump files under a prefix; names and sizes, never contents)
     "ListBuckets", "GetBucketLocation", "ListObjectsV2",
     # lambda

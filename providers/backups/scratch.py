@@ -64,6 +64,8 @@ class Deadline:
     def __init__(self, seconds: float, what: str = "restore test") -> None:
         self.seconds = seconds
         self.what = what
+        self.step = ""
+        """What is running now (for the timeout message): "initdb", "pg_restore", "check orders"…"""
         self._end = time.monotonic() + seconds
 
     def remaining(self) -> float:
@@ -74,7 +76,8 @@ class Deadline:
         return left
 
     def expired(self) -> str:
-        return f"{self.what} timed out after {self.seconds:g} s (verify.timeout)"
+        during = f" during {self.step}" if self.step else ""
+        return f"{self.what} timed out after {self.seconds:g} s{during} (verify.timeout)"
 
 
 def find_bin_dir(pg_bin_dir: str | None, programs: tuple[str, ...] = ("initdb", "postgres")) -> Path:
@@ -239,10 +242,12 @@ class ScratchPostgres:
         return target
 
     # ------------------------------------------------------------- ways in
-    def initdb(self, timeout: float = 120.0) -> None:
-        """A fresh cluster (superuser ``postgres``, UTF8) started and accepting connections."""
-        deadline = Deadline(timeout, "scratch PostgreSQL start")
+    def initdb(self, timeout: float | Deadline = 120.0) -> None:
+        """A fresh cluster (superuser ``postgres``, UTF8) started and accepting connections.
+        `timeout` may be the caller's Deadline, so one budget covers every step."""
+        deadline = timeout if isinstance(timeout, Deadline) else Deadline(timeout, "scratch PostgreSQL start")
         assert self.base is not None, "use ScratchPostgres in a with block"
+        deadline.step = "initdb"
         self.data_dir = self.base / "data"
         cmd = [str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", self.superuser,
                "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]
@@ -255,9 +260,11 @@ class ScratchPostgres:
         if done.returncode != 0:
             out = (done.stdout + done.stderr).decode(errors="replace")
             raise ScratchError(f"initdb failed: {last_line(out, f'exit {done.returncode}')}")
+        deadline.step = "the scratch server's start"
         self._start(deadline)
 
-    def adopt(self, data_dir: str | os.PathLike[str] | None = None, *, timeout: float = 600.0) -> None:
+    def adopt(self, data_dir: str | os.PathLike[str] | None = None, *,
+              timeout: float | Deadline = 600.0) -> None:
         """Start a restored data directory (default: :meth:`empty_data_dir`'s) as a scratch server
         and wait until recovery has ended.
 
@@ -273,7 +280,7 @@ class ScratchPostgres:
         restore_command) has ended and it has promoted; we then also require
         pg_is_in_recovery() to be false.
         """
-        deadline = Deadline(timeout, "scratch restore recovery")
+        deadline = timeout if isinstance(timeout, Deadline) else Deadline(timeout, "scratch recovery")
         assert self.base is not None, "use ScratchPostgres in a with block"
         self.data_dir = Path(data_dir) if data_dir is not None else self.base / "data"
         if not (self.data_dir / "PG_VERSION").is_file():
@@ -286,6 +293,7 @@ class ScratchPostgres:
             conf.write_text("# written by stacktop: the restored directory had none\n")
         self._own_tree(self.data_dir)
         os.chmod(self.data_dir, 0o700)
+        deadline.step = "recovery of the restored copy"
         self._start(deadline, adopted=True)
         self._wait_promoted(deadline)
 

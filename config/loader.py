@@ -21,6 +21,9 @@ from config.model import (
     AwsAccountSettings,
     AwsMetricSettings,
     AwsSettings,
+    BackupSettings,
+    BackupSourceSettings,
+    BackupTargetSettings,
     DbMembersSettings,
     HaClusterSettings,
     HaSettings,
@@ -30,9 +33,12 @@ from config.model import (
     OperatorClusterSettings,
     PatroniSettings,
     ProviderSettings,
+    RetentionSettings,
     RuntimeSettings,
     Settings,
     UiSettings,
+    VerifyCheckSettings,
+    VerifySettings,
 )
 from config.profiles import (
     check_extends,
@@ -41,7 +47,7 @@ from config.profiles import (
     select_profile,
     split_profiles,
 )
-from config.schema import ENGINES, PROFILE_SCHEMA, Field, engine_given, validate
+from config.schema import ENGINES, PROFILE_SCHEMA, Field, engine_given, source_kind, validate
 
 FOUND_BY_FLAG = "--config"
 FOUND_BY_ENV = "$STACKTOP_CONFIG"
@@ -174,6 +180,7 @@ def build_settings(
         ),
         secrets=secrets,
         ha=_ha_settings(values["ha"], defaults_dir),
+        backups=_backup_settings(values["backups"], defaults_dir),
     )
 
 
@@ -193,6 +200,49 @@ def _ha_settings(ha: Mapping[str, Any], defaults_dir: str) -> HaSettings:
         clusters.append(HaClusterSettings(engine=engine, **common, **extra))
     return HaSettings(timeline_file=ha["timeline_file"] or os.path.join(defaults_dir, "ha-timeline.jsonl"),
                       clusters=tuple(clusters))
+
+
+def _backup_settings(backups: Mapping[str, Any], defaults_dir: str) -> BackupSettings:
+    targets = []
+    for t in backups["targets"]:
+        verify = t["verify"]
+        targets.append(BackupTargetSettings(
+            name=t["name"],
+            source=_backup_source(t["source"]),
+            interval=t["interval"],
+            timeout=t["timeout"],
+            schedule=t["schedule"],
+            grace=t["grace"],
+            rpo=t["rpo"],
+            rpo_warn=t["rpo_warn"],
+            retention=RetentionSettings(**t["retention"]),
+            verify=None if verify is None else VerifySettings(
+                database=verify["database"],
+                checks=tuple(VerifyCheckSettings(**check) for check in verify["checks"]),
+                timeout=verify["timeout"],
+                every=verify["every"],
+            ),
+            timezone=t["timezone"],
+        ))
+    return BackupSettings(
+        targets=tuple(targets),
+        verification_log=backups["verification_log"]
+        or os.path.join(defaults_dir, "backup-verifications.jsonl"),
+        pg_bin_dir=backups["pg_bin_dir"],
+        scratch_dir=backups["scratch_dir"],
+    )
+
+
+def _backup_source(source: Mapping[str, Any]) -> BackupSourceSettings:
+    """The one given kind's keys, flattened (an S3 place of dumps becomes account/region/bucket)."""
+    kind = source_kind(source)
+    assert kind is not None  # the schema demands exactly one
+    body = dict(source[kind])
+    if kind == "ebs":
+        body["tags"] = tuple(sorted((body["tags"] or {}).items()))
+    if kind == "dumps":
+        body.update(body.pop("s3") or {})
+    return BackupSourceSettings(kind=kind, **body)
 
 
 def _aws_settings(aws: Mapping[str, Any]) -> AwsSettings | None:

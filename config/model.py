@@ -203,6 +203,21 @@ class RetentionSettings:
         return bool(self.keep_last or self.keep_daily or self.keep_weekly or self.keep_monthly
                     or self.keep_yearly or self.max_age is not None)
 
+    def summary(self) -> str:
+        """One phrase for `stacktop check`, e.g. "keep last 3, 7 daily, 4 weekly; min 2; max age 400d"."""
+        if not self.configured:
+            return "keep everything (no retention rule)"
+        keeps = [f"{count} {word}" for count, word in (
+            (self.keep_last, "last"), (self.keep_daily, "daily"), (self.keep_weekly, "weekly"),
+            (self.keep_monthly, "monthly"), (self.keep_yearly, "yearly")) if count]
+        if self.keep_last:
+            keeps[0] = f"last {self.keep_last}"
+        parts = ["keep " + ", ".join(keeps)] if keeps else []
+        parts.append(f"min {self.min_keep}")
+        if self.max_age is not None:
+            parts.append(f"max age {format_duration(self.max_age)}")
+        return "; ".join(parts)
+
 
 @dataclass(frozen=True, slots=True)
 class VerifyCheckSettings:
@@ -261,6 +276,30 @@ class BackupSourceSettings:
     dsn: str | None = None
     """dumps: what `backup now` runs pg_dump against (libpq DSN without a password)."""
     password: str | None = None
+
+    def describe_source(self) -> str:
+        """Where the backups are listed from, for `stacktop check` (DSNs carry no password:
+        the schema refuses them; the password itself is never shown)."""
+        where = f" in {self.account}/{self.region}" if self.account else ""
+        if self.kind == "ebs":
+            what = self.volume_id or "tagged " + ", ".join(f"{k}={v}" for k, v in self.tags)
+            return f"EBS snapshots of {what}{where}"
+        if self.kind == "rds":
+            return f"RDS snapshots of {self.instance}{where}"
+        if self.kind == "aws_backup":
+            of = f" of {self.resource_arn}" if self.resource_arn else ""
+            return f"AWS Backup vault {self.vault}{of}{where}"
+        if self.kind == "kubernetes":
+            context = f" in {self.context}" if self.context else ""
+            return f"VolumeSnapshots of PVC {self.namespace}/{self.pvc}{context}"
+        if self.kind == "pgbackrest":
+            via = "" if self.command == ("pgbackrest",) else f" via {' '.join(self.command)}"
+            return f"pgBackRest stanza {self.stanza}{via}"
+        if self.kind == "dumps":
+            place = self.directory if self.bucket is None else f"s3://{self.bucket}/{self.prefix}{where}"
+            named = f" named {self.pattern}" if self.pattern else ""
+            return f"{self.format} files in {place}{named}"
+        return self.kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,6 +411,14 @@ class Settings:
             for c in self.ha.clusters:
                 lines.append(f"  cluster {c.name}: {c.engine} {c.describe_source()}; "
                              f"every {format_duration(c.interval)}")
+        backups = self.backups
+        if backups.targets:
+            lines.append(f"backups   {len(backups.targets)} target(s); "
+                         f"restore tests logged to {backups.verification_log}")
+            for t in backups.targets:
+                rpo = f"rpo {format_duration(t.rpo)}" if t.rpo is not None else "no rpo"
+                lines.append(f"  target {t.name}: {t.source.describe_source()}; "
+                             f"schedule {t.schedule or 'none'}; {rpo}; {t.retention.summary()}")
         return [self.redact(line) for line in lines]
 
     def with_overrides(

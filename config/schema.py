@@ -9,10 +9,12 @@ No pydantic: ``stacktop check`` must start fast and this is all we need.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import os
 import re
+import shlex
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,7 +24,12 @@ from config.durations import format_duration, parse_duration
 from config.errors import ConfigError
 from config.located_yaml import Located, join_path
 
-KINDS = ("str", "int", "float", "bool", "duration", "enum", "path", "list", "section")
+KINDS = ("str", "int", "float", "bool", "duration", "enum", "path", "list", "section", "map", "argv")
+
+Problem = str | tuple[str, str] | None
+"""What a cross-key check returns: None when fine, else what to fix — either at the
+checked node itself, or ("where", "what") with `where` a key path below it
+(``source.ebs.account``, ``[2].name``) so the error points at the line to change."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,7 +47,9 @@ class Field:
     secret: bool = False
     default_doc: str | None = None
     required: bool = False
-    check: Callable[[Any], str | None] | None = None
+    optional: bool = False
+    """For sections: absent means None rather than all defaults (for one-of choices)."""
+    check: Callable[[Any], Problem] | None = None
     """For sections and lists: a rule across keys; returns what to fix, or None."""
 
     def __post_init__(self) -> None:
@@ -59,8 +68,8 @@ def integer(doc: str, default: int | None = None, *, minimum: int | None = None,
 
 
 def number(doc: str, default: float | None = None, *, minimum: float | None = None,
-           maximum: float | None = None) -> Field:
-    return Field("float", doc, default, minimum, maximum)
+           maximum: float | None = None, default_doc: str | None = None) -> Field:
+    return Field("float", doc, default, minimum, maximum, default_doc=default_doc)
 
 
 def boolean(doc: str, default: bool | None = None) -> Field:
@@ -68,8 +77,8 @@ def boolean(doc: str, default: bool | None = None) -> Field:
 
 
 def duration(doc: str, default: float | None = None, *, minimum: float | None = None,
-             maximum: float | None = None) -> Field:
-    return Field("duration", doc, default, minimum, maximum)
+             maximum: float | None = None, default_doc: str | None = None) -> Field:
+    return Field("duration", doc, default, minimum, maximum, default_doc=default_doc)
 
 
 def enum(doc: str, choices: Sequence[str], default: str | None = None) -> Field:
@@ -81,12 +90,30 @@ def path(doc: str, default: str | None = None, *, default_doc: str | None = None
 
 
 def list_of(item: Field, doc: str, default: Sequence[Any] = (), *,
-            check: Callable[[Any], str | None] | None = None, default_doc: str | None = None) -> Field:
+            check: Callable[[Any], Problem] | None = None, default_doc: str | None = None) -> Field:
     return Field("list", doc, tuple(default), item=item, check=check, default_doc=default_doc)
 
 
-def section(doc: str, check: Callable[[Any], str | None] | None = None, **fields: Field) -> Field:
+def section(doc: str, check: Callable[[Any], Problem] | None = None, **fields: Field) -> Field:
     return Field("section", doc, fields=fields, check=check)
+
+
+def mapping_of(item: Field, doc: str, *, default_doc: str | None = None) -> Field:
+    """Free-form names to values (tags): the names are the user's, the values checked."""
+    return Field("map", doc, None, item=item, default_doc=default_doc)
+
+
+def command(doc: str, default: Sequence[str]) -> Field:
+    """A command line: one string split like a shell would, or a list of arguments."""
+    return Field("argv", doc, tuple(default))
+
+
+def required(spec: Field) -> Field:
+    return dataclasses.replace(spec, required=True)
+
+
+def optional(spec: Field) -> Field:
+    return dataclasses.replace(spec, optional=True)
 
 
 # --------------------------------------------------------------------------- the profile body
@@ -156,6 +183,11 @@ def _check_kubernetes(kube: Mapping[str, Any]) -> str | None:
     return None
 
 
+def dsn_has_password(dsn: str) -> bool:
+    """A URL with user:password@ or a key=value DSN with password=: both end up on screens."""
+    return bool(re.search(r"://[^/@:]*:[^/@]*@", dsn) or re.search(r"(^|\s)password\s*=", dsn))
+
+
 ENGINES = ("postgres", "patroni", "mysql", "mariadb", "kubernetes")
 OPERATOR_KINDS = ("zalando", "cloudnativepg", "percona")
 
@@ -174,7 +206,7 @@ def _check_ha_cluster(cluster: Mapping[str, Any]) -> str | None:
                 f"mariadb.members or kubernetes.name ({which})")
     for engine in ("postgres", "mysql", "mariadb"):
         for dsn in cluster[engine]["members"]:
-            if re.search(r"://[^/@:]*:[^/@]*@", dsn) or re.search(r"(^|\s)password\s*=", dsn):
+            if dsn_has_password(dsn):
                 return (f"{engine}.members: take the password out of the DSN and set "
                         f"{engine}.password: ${{ENV_VAR}} (a DSN is shown on screen and in logs)")
     for url in cluster["patroni"]["urls"]:
@@ -205,8 +237,353 @@ def _db_members(engine: str, example: str) -> Field:
     )
 
 
+# --------------------------------------------------------------------------- backups
+
+SOURCE_KINDS = ("ebs", "rds", "aws_backup", "kubernetes", "pgbackrest", "dumps")
+AWS_SOURCE_KINDS = ("ebs", "rds", "aws_backup")
+DUMP_FORMATS = ("pg_dump", "mysqldump", "tar")
+PATTERN_FIELDS = ("Y", "m", "d", "H", "M", "S", "z", "j")
+_TARGET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_VOLUME_ID = re.compile(r"^vol-[0-9a-f]{8,17}$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def source_kind(source: Mapping[str, Any]) -> str | None:
+    """Which of SOURCE_KINDS a validated `source` section gives (the first, if several)."""
+    return next((kind for kind in SOURCE_KINDS if source.get(kind) is not None), None)
+
+
+def check_pattern(pattern: str) -> str | None:
+    """What is wrong with a dump file name pattern, or None."""
+    if "/" in pattern:
+        return "a pattern is a file name, not a path — put the directory in dumps.directory"
+    for field_name in re.findall(r"%(.?)", pattern.replace("%%", "")):
+        if field_name not in PATTERN_FIELDS:
+            shown = f"%{field_name}" if field_name else "a lone % at the end"
+            return (f"{shown} is not allowed in a pattern — use "
+                    f"{' '.join('%' + f for f in PATTERN_FIELDS)} (and %% for a literal %)")
+    fields = set(re.findall(r"%(.)", pattern.replace("%%", "")))
+    if "Y" not in fields or not ({"m", "d"} <= fields or "j" in fields):
+        return ("the pattern must date the file: %Y with %m and %d (or %j), "
+                "e.g. orders-%Y%m%d-%H%M%S.dump")
+    return None
+
+
+def _check_ebs(ebs: Mapping[str, Any]) -> Problem:
+    volume_id, tags = ebs["volume_id"], ebs["tags"]
+    if volume_id and tags:
+        return "give volume_id or tags, not both"
+    if not volume_id and not tags:
+        return "give volume_id (vol-…) or tags (key: value pairs its snapshots carry)"
+    if volume_id and not _VOLUME_ID.match(volume_id):
+        return "volume_id", f"{volume_id!r} is not a volume id like vol-0123456789abcdef0"
+    return None
+
+
+def _check_aws_backup(body: Mapping[str, Any]) -> Problem:
+    arn = body["resource_arn"]
+    if arn and not arn.startswith("arn:"):
+        return "resource_arn", ("resource_arn must be an ARN like "
+                                "arn:aws:ec2:eu-west-1:123456789012:volume/vol-…")
+    return None
+
+
+def _check_kube_source(body: Mapping[str, Any]) -> Problem:
+    if not _DNS_LABEL.match(body["namespace"]):
+        return "namespace", (f"{body['namespace']!r} is not a namespace name (lower-case letters, "
+                             "digits and '-', at most 63 characters)")
+    if not _DNS_SUBDOMAIN.match(body["pvc"]):
+        return "pvc", (f"{body['pvc']!r} is not a PersistentVolumeClaim name "
+                       "(lower-case letters, digits, '-', '.')")
+    return None
+
+
+def _check_s3(s3: Mapping[str, Any]) -> Problem:
+    if not _BUCKET.match(s3["bucket"]):
+        return "bucket", f"{s3['bucket']!r} is not an S3 bucket name (lower-case letters, digits, '-', '.')"
+    if s3["prefix"].startswith("/"):
+        return "prefix", "an S3 prefix does not start with / — write backups/orders/"
+    return None
+
+
+def _check_dumps(dumps: Mapping[str, Any]) -> Problem:
+    if dumps["directory"] and dumps["s3"] is not None:
+        return "give directory or s3, not both"
+    if not dumps["directory"] and dumps["s3"] is None:
+        return "give directory (a local path) or s3 (account, region, bucket, prefix)"
+    if dumps["pattern"] is not None and (problem := check_pattern(dumps["pattern"])):
+        return "pattern", problem
+    if dumps["dsn"] and dsn_has_password(dumps["dsn"]):
+        return "dsn", ("take the password out of the DSN and set dumps.password: ${ENV_VAR} "
+                       "(a DSN is shown on screen and in logs)")
+    return None
+
+
+def _check_backup_source(source: Mapping[str, Any]) -> Problem:
+    given = [kind for kind in SOURCE_KINDS if source[kind] is not None]
+    if len(given) == 1:
+        return None
+    message = ("give exactly one of ebs, rds, aws_backup, kubernetes, pgbackrest or dumps "
+               f"({'got ' + ' and '.join(given) if given else 'got none'})")
+    return (given[1], message) if given else message
+
+
+def _check_backup_target(target: Mapping[str, Any]) -> Problem:
+    name = target["name"]
+    if not _TARGET_NAME.match(name):
+        return "name", (f"target name {name!r}: use lower-case letters, digits, '-' and '_' "
+                        "(it becomes a provider name, backups.NAME)")
+    if target["schedule"] is not None and (problem := check_schedule(target["schedule"])):
+        return "schedule", problem
+    rpo, warn = target["rpo"], target["rpo_warn"]
+    if warn is not None and rpo is None:
+        return "rpo_warn", "rpo_warn needs rpo: set rpo (the oldest the newest good backup may be)"
+    if warn is not None and rpo is not None and warn >= rpo:
+        return "rpo_warn", (f"rpo_warn must be less than rpo ({format_duration(rpo)}), "
+                            f"got {format_duration(warn)}")
+    if target["timezone"] is not None and (problem := check_timezone(target["timezone"])):
+        return "timezone", problem
+    kind = source_kind(target["source"])
+    if target["verify"] is not None:
+        dumps = target["source"]["dumps"]
+        if kind == "dumps" and dumps["format"] != "pg_dump":
+            return "verify", (f"restore tests read pg_dump files; this target's dumps are "
+                              f"{dumps['format']} — remove verify or set format: pg_dump")
+        if kind not in ("pgbackrest", "dumps"):
+            return "verify", (f"restore tests need a pgbackrest or dumps (pg_dump) source; this "
+                              f"target's source is {kind} — remove verify")
+    return None
+
+
+def check_schedule(expression: str) -> str | None:
+    """What is wrong with a cron expression, or None (the parser of the schedule status)."""
+    from providers.backups.cron import parse  # the one parser the schedule status uses too
+
+    try:
+        parse(expression)
+    except ValueError as exc:
+        return (f"{' '.join(str(exc).split())} — write 5 fields (minute hour day-of-month month "
+                "day-of-week) like '30 2 * * *', or @daily")
+    return None
+
+
+def check_timezone(name: str) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {name!r} — use an IANA name like Europe/Berlin or UTC"
+    return None
+
+
+def _check_verify_check(check: Mapping[str, Any]) -> Problem:
+    if check["min"] is not None and check["max"] is not None and check["min"] > check["max"]:
+        return "max", f"max ({check['max']:g}) is below min ({check['min']:g}) — no value could pass"
+    if not check["query"].strip():
+        return "query", "the query is empty — give a query that returns one value"
+    return None
+
+
+def _check_backup_targets(targets: Sequence[Mapping[str, Any]]) -> Problem:
+    seen: set[str] = set()
+    for i, target in enumerate(targets):
+        if target["name"] in seen:
+            return f"[{i}].name", f"target names must be unique; {target['name']} appears more than once"
+        seen.add(target["name"])
+    return None
+
+
+def _check_backup_references(profile: Mapping[str, Any]) -> Problem:
+    """Backup sources name AWS accounts and Kubernetes contexts configured under providers."""
+    providers = profile["providers"]
+    accounts = {a["name"]: a for a in providers["aws"]["accounts"]}
+    kube = providers["kubernetes"]
+    for i, target in enumerate(profile["backups"]["targets"]):
+        kind = source_kind(target["source"])
+        body = target["source"][kind]
+        where = f"backups.targets[{i}].source.{kind}"
+        if kind == "dumps":
+            if body["s3"] is None:
+                continue
+            body, where = body["s3"], where + ".s3"
+        if kind in (*AWS_SOURCE_KINDS, "dumps"):
+            problem = _aws_reference(body["account"], body["region"], accounts)
+            if problem:
+                return f"{where}.{problem[0]}", problem[1]
+        if kind == "kubernetes":
+            if not kube["enabled"]:
+                return where, "a kubernetes source needs providers.kubernetes.enabled: true"
+            if body["context"] and kube["contexts"] and body["context"] not in kube["contexts"]:
+                return f"{where}.context", (f"context {body['context']!r} is not one of "
+                                            f"providers.kubernetes.contexts: {', '.join(kube['contexts'])}")
+    return None
+
+
+def _aws_reference(account: str, region: str,
+                   accounts: Mapping[str, Mapping[str, Any]]) -> tuple[str, str] | None:
+    if not accounts:
+        return "account", (f"unknown AWS account {account!r} — providers.aws.accounts is empty: "
+                           "add the account there")
+    if account not in accounts:
+        close = difflib.get_close_matches(account, list(accounts), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return "account", (f"unknown AWS account {account!r} — {hint}providers.aws.accounts has: "
+                           f"{', '.join(accounts)}")
+    regions = accounts[account]["regions"]
+    if not _REGION_NAME.match(region):
+        return "region", f"{region!r} is not a region name like eu-west-1"
+    if ALL_ENABLED_REGIONS not in regions and region not in regions:
+        return "region", (f"region {region!r} is not one of account {account}'s regions "
+                          f"({', '.join(regions)}) — add it there or pick one of those")
+    return None
+
+
+def _aws_place(what: str) -> dict[str, Field]:
+    return {
+        "account": required(text(f"Account (providers.aws.accounts name) that owns the {what}.")),
+        "region": required(text(f"Region of the {what}; one of the account's regions.")),
+    }
+
+
+BACKUP_SOURCE = required(section(
+    "Where the target's backups live: exactly one of ebs, rds, aws_backup, kubernetes, "
+    "pgbackrest or dumps.",
+    ebs=optional(section(
+        "EBS snapshots of one volume, or all snapshots carrying some tags.",
+        **_aws_place("snapshots"),
+        volume_id=text("The volume, e.g. vol-0123456789abcdef0."),
+        tags=mapping_of(text("A tag value."), "Tags the snapshots carry (all must match).",
+                        default_doc="none"),
+        check=_check_ebs,
+    )),
+    rds=optional(section(
+        "RDS snapshots (manual and automated) of one DB instance, with its backup window.",
+        **_aws_place("instance"),
+        instance=required(text("The DBInstanceIdentifier.")),
+    )),
+    aws_backup=optional(section(
+        "AWS Backup recovery points in one vault.",
+        **_aws_place("vault"),
+        vault=required(text("The backup vault's name.")),
+        resource_arn=text("Only recovery points of this resource.", default_doc="the whole vault"),
+        check=_check_aws_backup,
+    )),
+    kubernetes=optional(section(
+        "VolumeSnapshots (snapshot.storage.k8s.io/v1) of one PersistentVolumeClaim; "
+        "needs providers.kubernetes.",
+        context=text("Kubeconfig context.", default_doc="the first of providers.kubernetes"),
+        namespace=text("The claim's namespace.", "default"),
+        pvc=required(text("The PersistentVolumeClaim whose snapshots to list.")),
+        snapshot_class=text("VolumeSnapshotClass of snapshots taken by backup now.",
+                            default_doc="the cluster's default class"),
+        check=_check_kube_source,
+    )),
+    pgbackrest=optional(section(
+        "A pgBackRest stanza, read with `pgbackrest info --output=json`.",
+        stanza=required(text("The stanza name.")),
+        command=command("The pgbackrest command line, e.g. sudo -u postgres pgbackrest "
+                        "--config=/etc/pgbackrest/pgbackrest.conf.", ("pgbackrest",)),
+    )),
+    dumps=optional(section(
+        "Dump files (pg_dump, mysqldump, tar) in a local directory or an S3 prefix.",
+        directory=path("Local directory holding the dump files.", default_doc="unset: use s3"),
+        s3=optional(section(
+            "An S3 bucket and prefix holding the dump files.",
+            **_aws_place("bucket"),
+            bucket=required(text("The bucket.")),
+            prefix=text("Key prefix of the dumps, e.g. backups/orders/.", "",
+                        default_doc="the whole bucket"),
+            check=_check_s3,
+        )),
+        pattern=text("File name with strftime fields (%Y %m %d %H %M %S %z %j) the dumps are "
+                     "named and timed by, e.g. orders-%Y%m%d-%H%M%S.dump (UTC unless %z).",
+                     default_doc="every file, timed by its modification time"),
+        format=enum("What the files are.", DUMP_FORMATS, "pg_dump"),
+        dsn=text("libpq DSN that backup now dumps, without the password.",
+                 default_doc="no backup now"),
+        password=text("Password for dsn; use ${ENV_VAR}.", secret=True),
+        check=_check_dumps,
+    )),
+    check=_check_backup_source,
+))
+
+BACKUPS_SCHEMA = section(
+    "Backups shown on the Backups tab: what is protected, where its backups live, and the "
+    "policy they are judged by.",
+    verification_log=path(
+        "Where restore tests are recorded (JSON lines).",
+        default_doc="backup-verifications.jsonl in the log's default directory",
+    ),
+    pg_bin_dir=path("Directory with initdb, pg_ctl, pg_restore and pg_dump for restore tests.",
+                    default_doc="PATH, then /usr/lib/postgresql/<newest>/bin"),
+    scratch_dir=path("Parent directory of the scratch PostgreSQL data directories of restore "
+                     "tests.", default_doc="the system temp directory"),
+    targets=list_of(
+        section(
+            "One thing to protect, where its backups live and the policy they are judged by.",
+            name=required(text("Short name shown on the tab, e.g. orders-db ([a-z0-9_-]).")),
+            source=BACKUP_SOURCE,
+            interval=duration("Time between listings of the source.", 300.0, minimum=5.0),
+            timeout=duration("A listing slower than this fails.", 60.0, minimum=1.0),
+            schedule=text("Cron expression of the job that takes the backups (5 fields or "
+                          "@daily); shows the next run and flags a missed one.",
+                          default_doc="no schedule status"),
+            grace=duration("How late a scheduled backup may be before it counts as missed.",
+                           3600.0, minimum=0.0),
+            rpo=duration("Oldest the newest good backup may be (recovery point objective).",
+                         minimum=60.0, default_doc="no RPO status"),
+            rpo_warn=duration("Age of the newest good backup shown as a warning; less than rpo.",
+                              minimum=0.0, default_doc="80 % of rpo"),
+            timezone=text("IANA zone of days, weeks and months (retention) and of the schedule.",
+                          default_doc="the machine's zone"),
+            retention=section(
+                "Grandfather-father-son retention; without any keep_* or max_age nothing is "
+                "ever deleted.",
+                keep_last=integer("Newest good backups kept.", 0, minimum=0),
+                keep_daily=integer("Days for which the newest good backup is kept.", 0, minimum=0),
+                keep_weekly=integer("Weeks (Monday to Sunday) likewise.", 0, minimum=0),
+                keep_monthly=integer("Months likewise.", 0, minimum=0),
+                keep_yearly=integer("Years likewise.", 0, minimum=0),
+                min_keep=integer("Good backups never pruned below this count.", 1, minimum=1),
+                max_age=duration("Good backups older than this go even when a keep_* rule "
+                                 "would keep them (never below min_keep, never the newest).",
+                                 minimum=60.0, default_doc="no age limit"),
+            ),
+            verify=optional(section(
+                "Restore tests: the newest pg_dump or pgBackRest backup restored into a scratch "
+                "PostgreSQL and checked.",
+                database=text("Database the checks run in (a pg_dump is restored into it).",
+                              "postgres"),
+                checks=list_of(
+                    section(
+                        "A query returning one number that must lie between min and max.",
+                        name=text("Short name shown with the result.", "",
+                                  default_doc="the query"),
+                        query=required(text("SQL returning one value, e.g. "
+                                            "SELECT count(*) FROM orders.")),
+                        min=number("Lowest value that passes.", default_doc="no lower bound"),
+                        max=number("Highest value that passes.", default_doc="no upper bound"),
+                        check=_check_verify_check,
+                    ),
+                    "Sanity checks run after the restore.",
+                ),
+                timeout=duration("A restore test slower than this fails.", 1800.0, minimum=10.0),
+                every=duration("A last successful restore test older than this is stale.",
+                               7 * 86400.0, minimum=3600.0),
+            )),
+            check=_check_backup_target,
+        ),
+        "Targets on the Backups tab; none leaves the tab with setup hints.",
+        check=_check_backup_targets,
+    ),
+)
+
+
 PROFILE_SCHEMA = section(
     "One profile: everything stacktop needs to know to run.",
+    check=_check_backup_references,
     role=enum(
         "What actions the operator may run: viewer reads only, operator runs everyday "
         "actions, admin also runs destructive ones.",
@@ -432,6 +809,7 @@ PROFILE_SCHEMA = section(
             check=_check_ha_clusters,
         ),
     ),
+    backups=BACKUPS_SCHEMA,
 )
 
 
@@ -480,14 +858,14 @@ class _Validator:
                 if node is None:
                     raise ConfigError(message)
                 raise node.error(message)
-            if child.kind == "section":
+            if child.kind == "section" and not (child.optional and name not in items):
                 result[name] = self.section(child, items.get(name))
             elif name in items:
                 result[name] = self.value(child, items[name])
             else:
                 result[name] = child.default
         if schema.check is not None and node is not None and (problem := schema.check(result)):
-            raise node.error(problem)
+            raise problem_error(node, problem)
         return result
 
     def value(self, spec: Field, node: Located) -> Any:
@@ -508,12 +886,43 @@ class _Validator:
             assert spec.item is not None
             values = tuple(self.value(spec.item, item) for item in node.value)
             if spec.check is not None and (problem := spec.check(values)):
-                raise node.error(problem)
+                raise problem_error(node, problem)
             return values
+        if spec.kind == "map":
+            return self.mapping(spec, node)
+        if spec.kind == "argv":
+            return self.argv(node)
         result = self.scalar(spec, node)
         if spec.secret and isinstance(result, str) and result:
             self.secrets.add(result)
         return result
+
+    def mapping(self, spec: Field, node: Located) -> dict[str, Any]:
+        if not isinstance(node.value, dict):
+            raise node.error(f"expected a mapping like {{name: value}}, got {show_value(node.value)}")
+        assert spec.item is not None
+        return {key: self.value(spec.item, item) for key, item in node.value.items()}
+
+    def argv(self, node: Located) -> tuple[str, ...]:
+        value = node.value
+        if isinstance(value, str):
+            try:
+                words = shlex.split(value)
+            except ValueError as exc:
+                raise node.error(f"cannot split this command line ({exc}) — check its quotes, "
+                                 "or write it as a list of arguments") from None
+        elif isinstance(value, list):
+            words = []
+            for item in value:
+                if not isinstance(item.value, str):
+                    raise item.error(f"expected text, got {show_value(item.value)} — quote it")
+                words.append(item.value)
+        else:
+            raise node.error(f"expected a command line (text or a list of arguments), "
+                             f"got {show_value(value)}")
+        if not words or not words[0].strip():
+            raise node.error("the command is empty — give the program to run, e.g. pgbackrest")
+        return tuple(words)
 
     def scalar(self, spec: Field, node: Located) -> Any:
         value = node.value
@@ -603,6 +1012,31 @@ class _Validator:
         return os.path.normpath(value)
 
 
+_PATH_STEP = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def locate(node: Located, where: str) -> Located:
+    """The node at key path ``where`` below ``node``, or the deepest one written on the way
+    (a key left to its default has no line of its own; its section does)."""
+    for index, key in _PATH_STEP.findall(where):
+        value = node.value
+        if key and isinstance(value, dict) and key in value:
+            node = value[key]
+        elif index and isinstance(value, list) and int(index) < len(value):
+            node = value[int(index)]
+        else:
+            break
+    return node
+
+
+def problem_error(node: Located, problem: str | tuple[str, str]) -> ConfigError:
+    """A check's problem as an error at the line it names."""
+    if isinstance(problem, tuple):
+        where, message = problem
+        return locate(node, where).error(message)
+    return node.error(problem)
+
+
 def unknown_key_message(key: str, known: Sequence[str]) -> str:
     """'unknown key' plus the nearest known spelling, or the list of known keys."""
     close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
@@ -656,12 +1090,16 @@ def iter_fields(schema: Field = PROFILE_SCHEMA, prefix: str = "") -> Iterator[tu
 def _type_text(spec: Field) -> str:
     fmt = format_duration if spec.kind == "duration" else _plain_number
     names = {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
-             "duration": "duration", "path": "path", "section": "section"}
+             "duration": "duration", "path": "path", "section": "section",
+             "argv": "command line (string or list)"}
     if spec.kind == "enum":
         kind = "one of " + ", ".join(f"`{choice}`" for choice in spec.choices)
     elif spec.kind == "list":
         assert spec.item is not None
         kind = f"list of {_type_text(spec.item)}s"
+    elif spec.kind == "map":
+        assert spec.item is not None
+        kind = f"mapping of name to {_type_text(spec.item)}"
     else:
         kind = names[spec.kind]
     if spec.minimum is not None and spec.maximum is not None:
@@ -682,10 +1120,10 @@ def _plain_number(value: float) -> str:
 def _format_default(spec: Field) -> str:
     default = spec.default
     if spec.kind == "section":
-        return ""
+        return "required" if spec.required else "optional" if spec.optional else ""
     if spec.required:
         return "required"
-    if default is None or (spec.default_doc and default == ()):
+    if default is None or (spec.default_doc and default in ((), "")):
         return spec.default_doc or "unset"
     if spec.kind == "duration":
         return format_duration(default)
@@ -702,7 +1140,8 @@ def render_markdown(schema: Field = PROFILE_SCHEMA) -> str:
     for key_path, spec in iter_fields(schema):
         default = _format_default(spec)
         if spec.kind != "section":
-            default = f"`{default}`" if spec.default is not None else default
+            literal = spec.default is not None and not (spec.default == "" and spec.default_doc)
+            default = f"`{default}`" if literal else default
         cells = [f"`{key_path}`", _type_text(spec), default, spec.doc]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines) + "\n"

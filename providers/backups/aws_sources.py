@@ -70,6 +70,10 @@ def _stamp(now: datetime) -> str:
     return now.astimezone(UTC).strftime("%Y%m%d-%H%M%S")
 
 
+def newest_first(backups: Iterable[Backup]) -> tuple[Backup, ...]:
+    return tuple(sorted(backups, key=lambda b: (-b.time, b.id)))
+
+
 def not_implemented(exc: BaseException) -> bool:
     """The endpoint does not know the operation (moto answers an HTML 404 without an AWS
     error code; AWS itself says UnknownOperationException): "not available", not a failure."""
@@ -195,7 +199,7 @@ class EbsSnapshotSource(_AwsSource):
         facts: tuple[tuple[str, str], ...] = ()
         if not self.settings.volume_id:
             facts = (("backup now", "needs source.volume_id (these snapshots are selected by tags)"),)
-        return SourceReading(backups=tuple(backups), label=f"{self.what} ({self.where})", facts=facts)
+        return SourceReading(backups=newest_first(backups), label=f"{self.what} ({self.where})", facts=facts)
 
     def backup_now(self, mode: str) -> str:
         volume = self.settings.volume_id
@@ -302,7 +306,7 @@ class RdsSnapshotSource(_AwsSource):
                 facts, schedules = rds_facts(found[0])
         except Exception as exc:
             problems = (self._explain(exc, fix="check backups.targets[].source.instance and region"),)
-        return SourceReading(backups=tuple(backups), label=f"{self.what} ({self.where})", facts=facts,
+        return SourceReading(backups=newest_first(backups), label=f"{self.what} ({self.where})", facts=facts,
                              schedules=schedules, problems=problems)
 
     def backup_now(self, mode: str) -> str:
@@ -487,7 +491,7 @@ class AwsBackupSource(_AwsSource):
             problems.append(not_available("AWS Backup jobs", "ListBackupJobs") if not_implemented(exc)
                             else "AWS Backup jobs: " + self._explain(exc))
         facts, schedules = self._plans(problems)
-        return SourceReading(backups=tuple(backups), label=f"{self.what} ({self.where})", facts=facts,
+        return SourceReading(backups=newest_first(backups), label=f"{self.what} ({self.where})", facts=facts,
                              schedules=schedules, problems=tuple(problems))
 
     def _plans(self, problems: list[str]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:

@@ -363,8 +363,10 @@ def check_schedule(expression: str) -> str | None:
     try:
         parse(expression)
     except ValueError as exc:
-        return (f"{' '.join(str(exc).split())} — write 5 fields (minute hour day-of-month month "
-                "day-of-week) like '30 2 * * *', or @daily")
+        message = " ".join(str(exc).split())
+        if "5 fields" not in message:
+            message += " (fields: minute hour day-of-month month day-of-week, e.g. '30 2 * * *')"
+        return f"not a cron schedule: {message}"
     return None
 
 

@@ -141,6 +141,9 @@ KINDS: tuple[ResourceType, ...] = (
                  has_generation=True),
     ResourceType("PerconaXtraDBCluster", "perconaxtradbclusters", "pxc.percona.com", "v1", True,
                  ("pxc", "pxcs"), ("status",), has_generation=True),
+    # CSI snapshots, as the external-snapshotter's CRD declares them (read by the Backups tab).
+    ResourceType("VolumeSnapshot", "volumesnapshots", "snapshot.storage.k8s.io", "v1", True, ("vs",),
+                 ("status",), has_generation=True),
 )
 # subresource → (group, version, kind or None for the parent's, verbs) in discovery
 SUBRESOURCES: dict[str, tuple[str | None, str | None, str | None, tuple[str, ...]]] = {

@@ -563,7 +563,7 @@ BACKUPS_SCHEMA = section(
                         "A query returning one number that must lie between min and max.",
                         name=text("Short name shown with the result.", "",
                                   default_doc="the query"),
-                        query=required(text("SQL returning one value, e.g. "
+                        query=required(text("A query returning one value, e.g. "
                                             "SELECT count(*) FROM orders.")),
                         min=number("Lowest value that passes.", default_doc="no lower bound"),
                         max=number("Highest value that passes.", default_doc="no upper bound"),

@@ -168,16 +168,17 @@ def parse_ebs_snapshot(snap: Mapping[str, Any]) -> Backup:
 
 class EbsSnapshotSource(_AwsSource):
     """EBS snapshots of one volume (`volume_id`), or every snapshot of this account whose
-    tags match all of `tags`. Backup now snapshots `volume_id` (tags-only targets cannot)."""
+    tags match all of `tags`. Backup now snapshots `volume_id`; a tags-only target still
+    offers it, so that pressing the key says in one line which setting it needs."""
 
     kind = "ebs"
     service = "ec2"
+    backup_modes = ("snapshot",)
 
     def __init__(self, settings: BackupSourceSettings, clients: AccountClients, target: str) -> None:
         super().__init__(settings, clients, target)
         if not settings.volume_id and not settings.tags:
             raise ValueError(f"backups target {target}: an ebs source needs volume_id or tags")
-        self.backup_modes = ("snapshot",) if settings.volume_id else ()
 
     @property
     def what(self) -> str:

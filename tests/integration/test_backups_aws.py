@@ -104,7 +104,6 @@ def test_ebs_by_tags_lists_matching_snapshots_and_backup_now_needs_a_volume(moto
     assert reading.label == "EBS tags app=orders, env=prod (prod/us-east-1)"
     assert dict(reading.facts)["backup now"] == ("needs source.volume_id (these snapshots are selected "
                                                  "by tags)")
-    assert source.backup_modes == ()
     with pytest.raises(SourceError, match=r"^EBS tags app=orders, env=prod: backup now needs source"):
         source.backup_now("snapshot")
 
@@ -126,6 +125,14 @@ def test_ebs_unknown_volume_is_one_line_that_names_the_setting(moto_url: str) ->
     assert message.startswith("EBS vol-0123456789abcdef0: ec2:CreateSnapshot failed: InvalidVolume.NotFound")
     assert message.endswith("check backups.targets[].source.volume_id and region")
     assert "\n" not in message
+
+
+def test_ebs_deleting_a_snapshot_already_gone_is_one_line(moto_url: str) -> None:
+    with pytest.raises(SourceError) as err:
+        ebs(moto_url, volume_id="vol-0123456789abcdef0").delete(Backup(id="snap-0123456789abcdef0", time=0.0))
+    assert str(err.value).startswith("EBS vol-0123456789abcdef0: ec2:DeleteSnapshot failed: "
+                                     "InvalidSnapshot.NotFound")
+    assert "\n" not in str(err.value)
 
 
 def test_ebs_listing_denied_is_one_line(fault_proxy: FaultProxy) -> None:

@@ -176,6 +176,8 @@ class DumpFilesSource:
     """
 
     kind = "dumps"
+    page_size = 1000
+    """Keys per ListObjectsV2 page (S3's maximum)."""
 
     def __init__(self, settings: BackupSourceSettings, target_name: str,
                  clients: Callable[[], Any] | None = None, *, pg_bin_dir: str | None = None,
@@ -287,8 +289,9 @@ class DumpFilesSource:
         bucket, prefix = self.settings.bucket, self.settings.prefix
         out: list[Backup] = []
         try:
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix,
-                                                                     Delimiter="/"):
+            pages = s3.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=prefix, Delimiter="/", PaginationConfig={"PageSize": self.page_size})
+            for page in pages:
                 for obj in page.get("Contents", ()):
                     key = obj["Key"]
                     name = key.rsplit("/", 1)[-1]
@@ -333,6 +336,7 @@ class DumpFilesSource:
                 raise DumpSourceError(f"cannot write {partial}: {exc.strerror or exc} — check the "
                                       f"permissions of {self.directory} for user {_user()}") from None
             started = time.monotonic()
+            argv: list[str] = []
             try:
                 argv, env = self._pg_dump_command()
                 proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=fd, stderr=subprocess.PIPE,
@@ -343,7 +347,8 @@ class DumpFilesSource:
                 if isinstance(exc, DumpSourceError):
                     raise
                 if isinstance(exc, OSError):
-                    raise DumpSourceError(f"cannot run pg_dump: {exc.strerror or exc}") from None
+                    raise DumpSourceError(f"cannot run {argv[0] if argv else 'pg_dump'}: "
+                                          f"{exc.strerror or exc} — set backups.pg_bin_dir") from None
                 raise
             self._running[name] = _Running(proc, partial.name, time.time())
         ok, err = False, b""

@@ -93,9 +93,12 @@ def find_bin_dir(pg_bin_dir: str | None, programs: tuple[str, ...] = ("initdb", 
         return base
     found = [shutil.which(p) for p in programs]
     if all(found):
-        dirs = {Path(f).resolve().parent for f in found if f}
-        if len(dirs) == 1:
-            return dirs.pop()
+        # Symlinks resolved, so pg_restore matches the server it talks to; Debian's pg_wrapper
+        # (/usr/bin/pg_dump -> /usr/share/postgresql-common/pg_wrapper) is used as it is.
+        for resolve in (True, False):
+            dirs = {(Path(f).resolve() if resolve else Path(f)).parent for f in found if f}
+            if len(dirs) == 1 and all((d / p).is_file() for d in dirs for p in programs):
+                return dirs.pop()
     versions = sorted((p for p in Path("/usr/lib/postgresql").glob("*/bin")
                        if all((p / prog).is_file() for prog in programs)),
                       key=lambda p: _version_key(p.parent.name))
@@ -182,6 +185,12 @@ class ScratchPostgres:
         with _LIVE_LOCK:
             _LIVE.add(self)
         try:
+            if self.run_as is not None:
+                blocked = _first_unreachable(self.base.parent, self.run_as)
+                if blocked is not None:
+                    raise ScratchError(f"user {self.run_as} cannot enter {blocked}, so the scratch server "
+                                       f"cannot use {self.parent} — set backups.scratch_dir to a directory "
+                                       f"{self.run_as} can reach (e.g. /var/tmp)")
             self.socket_dir.mkdir(mode=0o700)
             self._own(self.base)
             self._own(self.socket_dir)
@@ -480,6 +489,30 @@ class ScratchPostgres:
         for dirpath, dirnames, filenames in os.walk(root):
             for name in (*dirnames, *filenames):
                 os.chown(os.path.join(dirpath, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+
+def _first_unreachable(directory: Path, user: str) -> Path | None:
+    """The first directory from / down to `directory` that `user` may not search (x bit), or None."""
+    import grp
+
+    entry = pwd.getpwnam(user)
+    gids = {entry.pw_gid} | {g.gr_gid for g in grp.getgrall() if user in g.gr_mem}
+    path = Path("/")
+    for part in directory.resolve().parts[1:]:
+        path = path / part
+        try:
+            st = path.stat()
+        except OSError:
+            return path
+        if st.st_uid == entry.pw_uid:
+            bit = st.st_mode & 0o100
+        elif st.st_gid in gids:
+            bit = st.st_mode & 0o010
+        else:
+            bit = st.st_mode & 0o001
+        if not bit:
+            return path
+    return None
 
 
 class _StartFailed(Exception):

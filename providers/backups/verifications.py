@@ -1,8 +1,8 @@
 """The verification log: one JSON line per restore test, appended and fsync'ed.
 
 It outlives the process (a restore test proved last week still counts), so it is a file,
-append-only like the audit log (providers/actions.py): O_APPEND keeps concurrent writers'
-lines whole, fsync makes a recorded result survive a crash. Reading takes the tail only
+append-only like the audit log (providers/actions.py): O_APPEND and a flock keep concurrent
+writers' lines whole, fsync makes a recorded result survive a crash. Reading takes the tail only
 (bounded memory whatever the file's size), skips a torn last line and lines that are not
 ours. Nothing secret is written: messages are one line from our own code, passed through
 `redact` as well.
@@ -10,6 +10,7 @@ ours. Nothing secret is written: messages are one line from our own code, passed
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import threading
@@ -35,7 +36,7 @@ def default_path() -> Path:
 
 def to_record(v: Verification) -> dict[str, Any]:
     return {"kind": KIND, "v": VERSION, "target": v.target, "at": v.at, "ok": v.ok,
-            "duration": round(v.duration, 3), "backup_id": v.backup_id, "method": v.method,
+            "duration": v.duration, "backup_id": v.backup_id, "method": v.method,
             "message": v.message,
             "checks": [{"name": c.name, "value": c.value, "ok": c.ok, "expected": c.expected}
                        for c in v.checks]}
@@ -71,6 +72,9 @@ class VerificationLog:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
+                # Writers (other threads, other stacktop processes) take turns, so the check for a
+                # torn last line never sees another writer's line half-written.
+                fcntl.flock(fd, fcntl.LOCK_EX)
                 data = line.encode()
                 # A torn line left by a crash must not swallow ours: start on a fresh line.
                 if os.fstat(fd).st_size and not self._ends_with_newline():
@@ -78,7 +82,7 @@ class VerificationLog:
                 os.write(fd, data)
                 os.fsync(fd)
             finally:
-                os.close(fd)
+                os.close(fd)  # releases the lock
 
     def recent(self, target: str, limit: int = 10) -> tuple[Verification, ...]:
         """The target's newest `limit` restore tests, newest first (by time, then by position)."""

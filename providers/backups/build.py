@@ -76,7 +76,10 @@ class _SourceFactory:
         if account not in self._accounts:
             from providers.aws.session import AccountClients
 
-            found = next(a for a in aws.accounts if a.name == account)
+            found = next((a for a in aws.accounts if a.name == account), None)
+            if found is None:  # the schema checks this; a hand-built Settings may not
+                known = ", ".join(a.name for a in aws.accounts)
+                raise ValueError(f"backups: unknown AWS account {account!r} (known: {known})")
             self._accounts[account] = AccountClients(found, read_only=self.read_only,
                                                      max_attempts=aws.max_attempts)
         return self._accounts[account]
@@ -89,7 +92,8 @@ class _SourceFactory:
             from providers.k8s.client import KubeClient, build_api_client, context_names
 
             name = context or context_names(kube)[0]
-            self._kube[context] = KubeClient(name, build_api_client(kube, name), read_only=self.read_only)
+            self._kube[context] = KubeClient(name, build_api_client(kube, name), read_only=self.read_only,
+                                             timeout=kube.timeout)
         return self._kube[context]
 
     def source(self, target: BackupTargetSettings) -> Source:

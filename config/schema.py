@@ -263,10 +263,6 @@ def check_pattern(pattern: str) -> str | None:
             shown = f"%{field_name}" if field_name else "a lone % at the end"
             return (f"{shown} is not allowed in a pattern — use "
                     f"{' '.join('%' + f for f in PATTERN_FIELDS)} (and %% for a literal %)")
-    fields = set(re.findall(r"%(.)", pattern.replace("%%", "")))
-    if "Y" not in fields or not ({"m", "d"} <= fields or "j" in fields):
-        return ("the pattern must date the file: %Y with %m and %d (or %j), "
-                "e.g. orders-%Y%m%d-%H%M%S.dump")
     return None
 
 
@@ -500,7 +496,8 @@ BACKUP_SOURCE = required(section(
             check=_check_s3,
         )),
         pattern=text("File name with strftime fields (%Y %m %d %H %M %S %z %j) the dumps are "
-                     "named and timed by, e.g. orders-%Y%m%d-%H%M%S.dump (UTC unless %z).",
+                     "named and timed by, e.g. orders-%Y%m%d-%H%M%S.dump (UTC unless %z); "
+                     "* is any text; without date fields it only selects files.",
                      default_doc="every file, timed by its modification time"),
         format=enum("What the files are.", DUMP_FORMATS, "pg_dump"),
         dsn=text("libpq DSN that backup now dumps, without the password.",

@@ -7,8 +7,8 @@ what to install where schedules belong (cron, a CronJob). Other sources have
 their schedules elsewhere (AWS Backup plans, DLM, the RDS backup window), and
 saying so is the answer.
 
-A dump is written under a hidden `.NAME.partial` name and renamed when pg_dump
-succeeded, so an interrupted or failed dump never looks like a good backup.
+A dump is written as NAME.partial and linked to NAME only when pg_dump succeeded
+(never over an existing dump), so a failed dump never looks like a good backup.
 Passwords are never printed: cron relies on ~/.pgpass, the CronJob on a Secret.
 """
 
@@ -132,12 +132,16 @@ def job_command(target: BackupTargetSettings, *, pg_bin_dir: str | None = None) 
     if not src.dsn:
         raise ExportError(f"target {target.name!r} has no dumps.dsn — set the database pg_dump "
                           "should read (a libpq DSN without the password)")
-    pattern = src.pattern or f"{target.name}-%Y%m%d-%H%M%S.dump"
+    # The dumps source's rules: `*` in a pattern is any text (we write "stacktop"); a file
+    # ending in .partial is "being written", later "incomplete"; a dump never replaces another.
+    pattern = (src.pattern or f"{target.name}-%Y%m%d-%H%M%S.dump").replace("*", "stacktop")
     pg_dump = shlex.quote(os.path.join(pg_bin_dir, "pg_dump")) if pg_bin_dir else "pg_dump"
-    partial = f'{directory}/".$name.partial"'
-    line = (f'name="$(date -u +{shlex.quote(pattern)})" && {{ {pg_dump} --format=custom '
-            f'--file={partial} {shlex.quote(src.dsn)} && mv {partial} {directory}/"$name" '
-            f'|| {{ rm -f {partial}; exit 1; }}; }}')
+    final, partial = f'{directory}/"$name"', f'{directory}/"$name.partial"'
+    line = (f'name="$(date -u +{shlex.quote(pattern)})" && '
+            f'if [ -e {final} ] || [ -e {partial} ]; then '
+            f'echo "{target.name}: $name exists already (one dump per name)" >&2; exit 1; fi && '
+            f'{pg_dump} --format=custom --file={partial} {shlex.quote(src.dsn)} && '
+            f'ln {partial} {final} && rm {partial} || {{ rm -f {partial}; exit 1; }}')
     if "\n" in line or "\r" in line:
         raise ExportError(f"target {target.name!r}: a line break in its directory, pattern or dsn "
                           "cannot go into a crontab line — remove it")
@@ -160,7 +164,7 @@ def _schedule(target: BackupTargetSettings) -> str:
     if kind in ("ebs", "rds", "aws_backup"):
         raise ExportError(f"target {target.name!r} is an {kind} source: AWS schedules live in AWS Backup "
                           "plans, Data Lifecycle Manager policies or the RDS backup window — set them "
-                          "there, not in cron")
+                          "there; there is no job for cron or Kubernetes to run")
     if kind == "kubernetes":
         raise ExportError(f"target {target.name!r} lists VolumeSnapshots: whatever creates them (a "
                           "snapshot scheduler or your own CronJob) holds the schedule; there is no dump "

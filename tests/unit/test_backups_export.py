@@ -64,9 +64,10 @@ def test_dump_crontab_line_runs_pg_dump_on_the_configured_schedule() -> None:
     assert "%" not in command.replace("\\%", "")  # cron turns a bare % into a newline
     shell = command.replace("\\%", "%")
     assert 'name="$(date -u +orders-%Y%m%d-%H%M%S.dump)"' in shell
-    assert ("pg_dump --format=custom --file=/var/backups/orders/\".$name.partial\" "
+    assert ("pg_dump --format=custom --file=/var/backups/orders/\"$name.partial\" "
             "'host=db.internal user=backup dbname=orders'") in shell
-    assert 'mv /var/backups/orders/".$name.partial" /var/backups/orders/"$name"' in shell
+    assert ('ln /var/backups/orders/"$name.partial" /var/backups/orders/"$name" && '
+            'rm /var/backups/orders/"$name.partial"') in shell
     shlex.split(shell)  # balanced quotes
     assert PASSWORD not in text
 

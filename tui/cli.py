@@ -1,4 +1,4 @@
-"""Command line: the console, `watch`, `check` and `snapshot`.
+"""Command line: the console, `watch`, `check`, `snapshot` and `backups export-schedule`.
 
 Exit codes: 0 ok, 1 runtime failure (a provider failed in `snapshot`, the
 app crashed), 2 usage or configuration error. User-caused errors print one
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("watch", "check", "snapshot")
+COMMANDS = ("watch", "check", "snapshot", "backups")
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 
 
@@ -68,6 +68,7 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
                "  watch      read-only console: actions refused, READ-ONLY badge shown\n"
                "  check      validate the configuration and list what would be polled\n"
                "  snapshot   poll every provider once and print JSON or text\n"
+               "  backups    export-schedule TARGET: print a dump job as a crontab line or CronJob\n"
                "Run 'stacktop COMMAND --help' for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -94,7 +95,22 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
     snapshot.add_argument("--sample-window", type=_positive_seconds, metavar="SECONDS",
                           help="wait between baseline and sample, so rates exist "
                                "(default: what the providers ask for, 0.5 s for the host)")
-    return {"console": main, "watch": watch, "check": check, "snapshot": snapshot}
+    backups = argparse.ArgumentParser(prog="stacktop backups",
+                                      description="Backup jobs, printed for the scheduler that runs them.")
+    backup_commands = backups.add_subparsers(dest="backups_command", metavar="COMMAND", required=True)
+    export = backup_commands.add_parser(
+        "export-schedule", help="print a target's backup job as a crontab line or a Kubernetes CronJob",
+        description="Print the job that takes TARGET's backups (pg_dump of a dumps target into its "
+                    "directory, or an incremental pgbackrest backup) with its configured schedule. "
+                    "stacktop does not run schedules; cron or Kubernetes does. Exit 2 when the "
+                    "target has no such job (AWS schedules live in AWS Backup or DLM).")
+    export.add_argument("target", metavar="TARGET", help="a name from backups.targets")
+    _common(export, console=False)
+    export.add_argument("--format", choices=("cron", "k8s"), required=True,
+                        help="cron: a commented crontab line; k8s: a batch/v1 CronJob manifest")
+    export.add_argument("--image", metavar="IMAGE",
+                        help="container image of the CronJob (default: postgres:17 for pg_dump)")
+    return {"console": main, "watch": watch, "check": check, "snapshot": snapshot, "backups": backups}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(args)
         if command == "snapshot":
             return run_snapshot(args)
+        if command == "backups":
+            return run_backups_export(args)
         return run_console(args, read_only=command == "watch" or args.read_only)
     except UsageError as exc:
         print(f"stacktop: {exc}", file=sys.stderr)
@@ -150,6 +168,19 @@ def run_check(args: argparse.Namespace) -> int:
     print("would poll: " + (", ".join(names) if names else "nothing (no provider enabled)"))
     if args.profile is None and len(settings.profiles) > 1:
         print(f"all profiles load: {', '.join(settings.profiles)}")
+    return EXIT_OK
+
+
+def run_backups_export(args: argparse.Namespace) -> int:
+    """`backups export-schedule`: the job is printed, never installed or run."""
+    settings = _load(args)
+    from providers.backups.export import ExportError, export_schedule
+
+    try:
+        text = export_schedule(settings.backups, args.target, args.format, image=args.image)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+    print(settings.redact(text), end="")
     return EXIT_OK
 
 

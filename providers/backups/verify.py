@@ -42,6 +42,12 @@ def verify_pg_dump(path: str | Path, verify: VerifySettings, settings: BackupSet
     """Restore a pg_dump file (custom/tar/directory format with pg_restore, plain SQL —
     optionally gzipped — with psql) into a fresh scratch server's `verify.database`,
     then run the checks."""
+    try:  # before anything starts: a dump that is not there costs no initdb
+        dump_format(Path(path))
+    except OSError as exc:
+        return Verification(target, clock(), False, 0.0, backup_id, "pg_dump",
+                            f"cannot read {path}: {exc.strerror or exc}")
+
     def restore(scratch: ScratchPostgres, deadline: Deadline) -> None:
         scratch.initdb(deadline)
         _create_database(scratch, verify.database, deadline)

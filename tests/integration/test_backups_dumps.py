@@ -31,6 +31,7 @@ from providers.backups.scratch import processes_in
 from providers.backups.verifications import VerificationLog
 from tests.support.aws import boto_client
 from tests.support.pg import PRIMARY, PgPair, pg_pair, wait_until  # noqa: F401
+from tests.support.servers import skip_or_fail
 
 pytestmark = pytest.mark.integration
 
@@ -280,7 +281,8 @@ def test_an_unreadable_directory_names_the_user_who_cannot_read_it() -> None:
             try:
                 entry = pwd.getpwnam("postgres")
             except KeyError:
-                pytest.skip("as root, this needs the unprivileged 'postgres' user")
+                skip_or_fail("as root, this needs the unprivileged 'postgres' user (install postgresql)")
+                raise
             message = _read_as(entry, locked)
             user = "postgres"
         else:

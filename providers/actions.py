@@ -107,7 +107,9 @@ class ActionGate:
         return None
 
     def confirm_request(self, spec: ActionSpec, target: ActionTarget) -> ConfirmRequest:
-        chosen = "".join(f", {k} → {v}" for k, v in target.params.items())
+        # A target that lists what it touches (a prune's plan) shows that listing instead:
+        # its params (the ids to delete) would only repeat it, unreadably, in one line.
+        chosen = "" if target.listing else "".join(f", {k} → {v}" for k, v in target.params.items())
         if spec.risk is Risk.DESTRUCTIVE:
             return ConfirmRequest(
                 spec, target,

@@ -11,6 +11,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from datetime import tzinfo
+from typing import Any
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.message import Message
@@ -18,6 +19,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from providers.actions import ActionGate, ConfirmRequest, Outcome
+from providers.backups.action_specs import BACKUP_ACTIONS
+from providers.backups.model import TargetSnapshot
 from providers.base import ActionSpec, ActionTarget
 from providers.ha.action_specs import PATRONI_ACTIONS
 from providers.ha.model import HaSnapshot
@@ -29,6 +32,7 @@ from tui.keymap import (
     ViewInfo,
     action_keys,
     available_views,
+    backup_keys,
     detail_keys,
     display_key,
     global_keys,
@@ -40,6 +44,10 @@ from tui.keymap import (
     widget_key_rows,
 )
 from tui.screens.aws_views import partition_problem
+from tui.screens.backups_rows import PROVIDER_PREFIX as BACKUP_PREFIX
+from tui.screens.backups_rows import backup_problem
+from tui.screens.backups_rows import tab_counts as backup_tab_counts
+from tui.screens.backups_view import BackupsView
 from tui.screens.ha_rows import PROVIDER_PREFIX as HA_PREFIX
 from tui.screens.ha_rows import ha_problem, tab_counts
 from tui.screens.ha_view import HaView
@@ -66,6 +74,11 @@ class ProviderUpdated(Message):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
+
+
+LONG_ACTIONS = frozenset(s.id for s in BACKUP_ACTIONS)
+"""Actions that may take minutes (a full backup, a restore test, many deletions): the
+operator is told when they start; the result comes when they end."""
 
 
 class StacktopApp(App[int]):
@@ -109,14 +122,22 @@ class StacktopApp(App[int]):
         if self.ha_providers:
             for spec in PATRONI_ACTIONS:
                 self.action_specs.setdefault(spec.id, spec)
+        # Likewise one `backups.<target>` provider per backup target; b/P/V act on the
+        # target selected in the Backups tab.
+        self.backup_providers = tuple(n for n in runtime.providers if n.startswith(BACKUP_PREFIX))
+        if self.backup_providers:
+            for spec in BACKUP_ACTIONS:
+                self.action_specs.setdefault(spec.id, spec)
         # The Resources tab's views: one per configured source. Each action works in
         # the view that selects its target (the view declares it), e.g. resources.ec2.
         self.views: tuple[ViewInfo, ...] = available_views(runtime.providers)
-        scopes = {**action_scopes(self.views), **{s.id: "ha" for s in PATRONI_ACTIONS}}
+        scopes = {**action_scopes(self.views), **{s.id: "ha" for s in PATRONI_ACTIONS},
+                  **{s.id: "backups" for s in BACKUP_ACTIONS}}
         self.keys: list[KeySpec] = (
             global_keys() + view_keys(self.views)
             + action_keys(self.action_specs.values(), scopes) + detail_keys(self.views)
             + kube_keys(self.views) + ha_keys(bool(self.ha_providers))
+            + backup_keys(bool(self.backup_providers))
         )
         # Bindings carry their registry id, so `set_keymap` can remap them by id.
         for binding in to_bindings(self.keys, read_only):
@@ -129,7 +150,7 @@ class StacktopApp(App[int]):
         self._screen_ready = False
         self._followed_view: str | None = None
         """The Resources view whose table last got the focus and the filter bar."""
-        self._ha_label = ""
+        self._tab_labels: dict[str, str] = {}
 
     # -- layout ---------------------------------------------------------
 
@@ -152,6 +173,10 @@ class StacktopApp(App[int]):
             yield HaView(self.store, self.runtime.states, self.ha_providers, tz=self.tz, clock=self.clock,
                          id="ha-view")
             return
+        if tab_id == "backups" and self.backup_providers:
+            yield BackupsView(self.store, self.runtime.states, self.backup_providers, tz=self.tz,
+                              id="backups-view")
+            return
         plan = PLANNED[tab_id]
         status = CONFIGURED_STATUS.get(tab_id, STATUS)
         yield SetupHint(plan.title, plan.shows, status, plan.snippet, id=f"{tab_id}-hint")
@@ -171,6 +196,7 @@ class StacktopApp(App[int]):
         self.set_interval(self.ui_refresh, self._refresh_status)
         self._refresh_status()
         self._show_ha_label()
+        self._show_backups_label()
         if tab := self._resources():
             tab.update_from_store()  # data may have arrived while the screen was built
         self._focus_active_table()
@@ -188,6 +214,8 @@ class StacktopApp(App[int]):
         self._refresh_status()
         if message.name.startswith(HA_PREFIX):
             self._show_ha_label()  # a few cells, even while the tab is hidden
+        if message.name.startswith(BACKUP_PREFIX):
+            self._show_backups_label()
         if self._covered:
             return
         # Skip drawing a hidden tab; it catches up when shown (so do hidden views).
@@ -198,6 +226,9 @@ class StacktopApp(App[int]):
         ha = self._ha_view()
         if ha is not None and active == "ha" and message.name.startswith(HA_PREFIX):
             ha.update_from_store()
+        backups = self._backups_view()
+        if backups is not None and active == "backups" and message.name.startswith(BACKUP_PREFIX):
+            backups.update_from_store()
 
     @property
     def _covered(self) -> bool:
@@ -212,6 +243,9 @@ class StacktopApp(App[int]):
         ha = self._ha_view()
         if ha is not None and self._active_tab() == "ha":
             ha.update_from_store()
+        backups = self._backups_view()
+        if backups is not None and self._active_tab() == "backups":
+            backups.update_from_store()
 
     def _refresh_status(self) -> None:
         now = self.monotonic()
@@ -225,7 +259,7 @@ class StacktopApp(App[int]):
             error = state.last_error
             stored = self.store.latest(name)
             problem = stored and (partition_problem(stored.snapshot) or kube_problem(stored.snapshot)
-                                  or ha_problem(stored.snapshot))
+                                  or ha_problem(stored.snapshot) or backup_problem(stored.snapshot))
             if health == "ok" and problem:
                 # Answered, but not every account/region (AWS) or context/resource (Kubernetes) did.
                 health, error = "partial", problem
@@ -241,28 +275,43 @@ class StacktopApp(App[int]):
         found = self.query("#ha-view")
         return found.first(HaView) if found else None
 
+    def _backups_view(self) -> BackupsView | None:
+        found = self.query("#backups-view")
+        return found.first(BackupsView) if found else None
+
     def _show_ha_label(self) -> None:
         """`2 HA 1 ok 1 !`: clusters healthy, and those that are not (or not answering),
         so trouble shows from any tab."""
-        if not self.ha_providers:
+        self._show_tab_label("ha", self.ha_providers, HaSnapshot, lambda s: s.health, tab_counts)
+
+    def _show_backups_label(self) -> None:
+        """`3 Backups 2 ok 3 !`: targets all right, and those that are not (an RPO breach,
+        a missed schedule, a failed or stale restore test, a listing problem, no data)."""
+        self._show_tab_label("backups", self.backup_providers, TargetSnapshot, lambda s: s.status,
+                             backup_tab_counts)
+
+    def _show_tab_label(self, tab_id: str, providers: tuple[str, ...], kind: type,
+                        judge: Callable[[Any], str], counts: Callable[[Iterable[str | None]], str]) -> None:
+        """The tab's key, title and counts; a provider with an error and no data counts as not ok."""
+        if not providers:
             return
-        healths = []
-        for name in self.ha_providers:
+        verdicts: list[str | None] = []
+        for name in providers:
             stored = self.store.latest(name)
             snap = stored.snapshot if stored is not None else None
             state = self.runtime.states.get(name)
-            if isinstance(snap, HaSnapshot):
-                healths.append(snap.health)
+            if isinstance(snap, kind):
+                verdicts.append(judge(snap))
             elif state is not None and state.last_error:
-                healths.append(None)  # no data: not ok
-        key, title = next((k, t) for tab_id, k, t in TABS if tab_id == "ha")
-        label = " ".join(p for p in (key, title, tab_counts(healths)) if p)
-        if label == self._ha_label:
+                verdicts.append(None)  # no data: not ok
+        key, title = next((k, t) for t_id, k, t in TABS if t_id == tab_id)
+        label = " ".join(p for p in (key, title, counts(verdicts)) if p)
+        if label == self._tab_labels.get(tab_id):
             return
         found = self.query(TabbedContent)
         if found:
-            self._ha_label = label
-            found.first(TabbedContent).get_tab("ha").label = label
+            self._tab_labels[tab_id] = label
+            found.first(TabbedContent).get_tab(tab_id).label = label
 
     def _active_tab(self) -> str:
         return self.query_one(TabbedContent).active
@@ -275,6 +324,8 @@ class StacktopApp(App[int]):
             tab.update_from_store()
         if event.pane.id == "ha" and (ha := self._ha_view()):
             ha.update_from_store()
+        if event.pane.id == "backups" and (backups := self._backups_view()):
+            backups.update_from_store()
         self._follow_active_table()
 
     def on_resources_tab_view_changed(self, event: ResourcesTab.ViewChanged) -> None:
@@ -303,7 +354,8 @@ class StacktopApp(App[int]):
     # A footer key takes its key, its word and three spaces (two when compact);
     # the palette hint takes ~13 cells.
     FOOTER_PALETTE_WIDTH = 13
-    FOOTER_OPTIONAL = frozenset({"view.details", "k8s.namespace", "ha.details", "ha.timeline"})
+    FOOTER_OPTIONAL = frozenset({"view.details", "k8s.namespace", "ha.details", "ha.timeline",
+                                 "backups.details"})
     """Keys the footer drops first when even the compact footer is too narrow."""
 
     def _fit_footer(self) -> None:
@@ -391,9 +443,10 @@ class StacktopApp(App[int]):
             self._follow_active_table()
 
     def action_toggle_details(self) -> None:
-        if self._active_tab() == "ha":
-            ha = self._ha_view()
-            if ha is not None and not ha.toggle_details() and ha.details_wanted:
+        tab_view = {"ha": self._ha_view, "backups": self._backups_view}.get(self._active_tab())
+        if tab_view is not None:
+            view = tab_view()
+            if view is not None and not view.toggle_details() and view.details_wanted:
                 self.notify("The detail pane needs a taller terminal", severity="warning", timeout=3)
             return
         tab = self._resources()
@@ -482,12 +535,15 @@ class StacktopApp(App[int]):
 
     def _target_for(self, spec: ActionSpec) -> ActionTarget | str | None:
         """The selected row of the view that declares the action, if it is the one shown;
-        for the HA tab's actions, the selected cluster or one line saying why not."""
-        if "ha" in self._scopes.get(f"run_action({spec.id!r})", ()):
-            ha = self._ha_view()
-            if ha is None or self._active_tab() != "ha":
-                return None
-            return ha.target_for(spec.id)
+        for the HA and Backups tabs' actions, the selected cluster or target, or one line
+        saying why not."""
+        scopes = self._scopes.get(f"run_action({spec.id!r})", ())
+        for tab_id, tab_view in (("ha", self._ha_view), ("backups", self._backups_view)):
+            if tab_id in scopes:
+                view = tab_view()
+                if view is None or self._active_tab() != tab_id:
+                    return None
+                return view.target_for(spec.id)
         tab = self._resources()
         if tab is None or self._active_tab() != "resources":
             return None
@@ -497,6 +553,8 @@ class StacktopApp(App[int]):
         scopes = self._scopes.get(f"run_action({spec.id!r})", {"global"})
         if "ha" in scopes and "ha" not in self.active_scopes():
             return "select a cluster in the HA tab first (key 2)"
+        if "backups" in scopes and "backups" not in self.active_scopes():
+            return "select a target in the Backups tab first (key 3)"
         view = next((v for v in self.views if v.scope in scopes), None)
         if view is None or scopes & self.active_scopes():
             return "select a row first"
@@ -554,9 +612,16 @@ class StacktopApp(App[int]):
 
     async def _confirm(self, request: ConfirmRequest) -> bool | str | None:
         answered: asyncio.Future[bool | str | None] = asyncio.get_running_loop().create_future()
-        dialog = ConfirmDialog(request.spec.title, request.prompt, request.must_type)
+        dialog = ConfirmDialog(request.spec.title, request.prompt, request.must_type, request.target.listing)
         self.push_screen(dialog, callback=answered.set_result)
-        return await answered
+        answer = await answered
+        confirmed = answer is True or (request.must_type is not None and answer == request.must_type)
+        if confirmed and request.spec.id in LONG_ACTIONS:
+            # The gate runs it next, in this worker: say so, the result comes as a message.
+            chosen = "".join(f" ({v})" for k, v in request.target.params.items() if k != "delete")
+            self.notify(f"{request.spec.title} {request.target.name}{chosen}: started; the result shows "
+                        "here when it ends (other keys keep working)", timeout=4)
+        return answer
 
     # -- Kubernetes: namespace and pod logs ------------------------------------
 

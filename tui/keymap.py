@@ -52,7 +52,7 @@ RESOURCE_VIEWS: tuple[ViewInfo, ...] = (
     ViewInfo("k8s-pvcs", "m", "PVCs", "Kubernetes volume claims", "k8s.pvcs", "resources.k8s"),
 )
 
-TAB_SCOPES = {"ha": "HA tab"}
+TAB_SCOPES = {"ha": "HA tab", "backups": "Backups tab"}
 """Tabs whose keys the help names by the tab (the Resources tab's are named by view)."""
 
 DETAIL_GROUPS = {"resources.aws": "AWS views", "resources.k8s": "Kubernetes views"}
@@ -153,6 +153,15 @@ def ha_keys(present: bool) -> list[KeySpec]:
         KeySpec("ha.timeline", "t", "toggle_timeline", "Toggle the event timeline", scope="ha",
                 label="Events"),
     ]
+
+
+def backup_keys(present: bool) -> list[KeySpec]:
+    """The Backups tab's own key (a read, so it works in watch mode): the detail pane
+    with the selected target's backups comes and goes."""
+    if not present:
+        return []
+    return [KeySpec("backups.details", "i", "toggle_details", "Toggle the detail pane", scope="backups",
+                    label="Details")]
 
 
 QUIET_ACTIONS = frozenset({"ha.schedule_switchover", "ha.cancel_switchover"})

@@ -22,6 +22,9 @@ CONFIGURED_STATUS = {
     "resources": "No host, AWS or Kubernetes provider is enabled in this profile.",
     "ha": "No cluster is configured in this profile: add ha.clusters like the snippet, "
           "then `stacktop check` shows what will be polled. Try `stacktop --demo`.",
+    "backups": "No backup target is configured in this profile: add backups.targets like the snippet "
+               "(one per thing to protect, with its source; config/examples/backups.yaml has every kind), "
+               "then `stacktop check` shows what will be listed. Try `stacktop --demo`.",
 }
 """Tabs whose sources exist in this build: what to configure, not what is planned."""
 
@@ -46,13 +49,18 @@ PLANNED: dict[str, PlannedTab] = {
         "        password: ${SHOP_MONITOR_PASSWORD}\n",
     ),
     "backups": PlannedTab(
-        "Backups — is the data safe",
-        "Per protected thing: the newest good backup and its age, RPO status, the schedule "
-        "and the next expected run, what retention will delete next, restore-test results; "
-        "backup-now and prune through confirmed, audited actions.",
+        "Backups — is the data safe: no backup target configured",
+        "Per thing to protect (EBS and RDS snapshots, AWS Backup, Kubernetes VolumeSnapshots, "
+        "pgBackRest, dump files): the newest good backup and its age, RPO status, the schedule "
+        "and its next run, what retention deletes next and why it keeps the rest, restore-test "
+        "results; backup now, prune and verify through confirmed, audited actions.",
         "backups:\n  targets:\n    - name: orders-db\n      source: {pgbackrest: {stanza: main}}\n"
         "      schedule: \"0 2 * * *\"\n      rpo: 26h\n"
-        "      retention: {keep_daily: 7, keep_weekly: 4, keep_monthly: 6}\n",
+        "      retention: {keep_daily: 7, keep_weekly: 4, keep_monthly: 6}\n"
+        "      verify: {checks: [{query: \"SELECT count(*) FROM orders\", min: 1}]}\n"
+        "    - name: data-volume\n"
+        "      source: {ebs: {account: prod, region: eu-west-1, volume_id: vol-0123456789abcdef0}}\n"
+        "      rpo: 1d\n",
     ),
     "alerts": PlannedTab(
         "Alerts — trouble before users notice",

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,17 @@ from providers.aws.records import (
     TargetGroupHealth,
 )
 from providers.aws.snapshot import AwsSnapshot
+from providers.backups import model as bk
+from providers.backups.action_specs import BACKUP_ACTIONS, BACKUP_NOW, DELETE_SEPARATOR, PRUNE, VERIFY
+from providers.backups.model import (
+    Backup,
+    Check,
+    Decision,
+    RetentionPlan,
+    ScheduleStatus,
+    TargetSnapshot,
+    Verification,
+)
 from providers.base import ActionCallable, ActionResult, ActionSpec, ActionTarget, Provider
 from providers.ha.action_specs import PATRONI_ACTIONS
 from providers.ha.model import (
@@ -782,6 +794,262 @@ def recorded_ha_providers(*clusters: str) -> list[Provider]:
     """`main` (Patroni, healthy), `shop` (MariaDB, degraded), `orders` (PostgreSQL)."""
     builders = {"main": recorded_ha_main, "shop": recorded_ha_shop, "orders": recorded_ha_orders}
     return [RecordedHaProvider(c, builders[c]) for c in clusters or ("main", "shop")]
+
+
+# -- recorded backup targets ---------------------------------------------------------------------
+
+DAY = 86400.0
+GIB = 2**30
+MIDNIGHT = FIXED_NOW - FIXED_NOW % DAY  # 2026-11-18 00:00 UTC; FIXED_NOW is 11:06:40 that day
+
+
+def _stamp(ts: float, fmt: str = "%Y%m%d-%H%M%S") -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime(fmt)
+
+
+def target_snapshot(target: str, kind: str, label: str, backups: Sequence[Backup],
+                    decisions: dict[str, tuple[bool, tuple[str, ...]]], *, now: float, rpo: float | None,
+                    rpo_status: str, status: str, schedule: ScheduleStatus | None = None,
+                    verifications: Sequence[Verification] = (), verify_status: str = bk.NA,
+                    **extra: Any) -> TargetSnapshot:
+    """A TargetSnapshot as the provider would compute it from these backups (newest
+    first) and retention's verdicts (id -> (keep, reasons))."""
+    ordered = tuple(sorted(backups, key=lambda b: b.time, reverse=True))
+    newest = next((b for b in ordered if b.good), None)
+    sizes = [b.size for b in ordered if b.size is not None]
+    plan = RetentionPlan(tuple(Decision(b.id, *decisions.get(b.id, (True, ("no rule deletes it",))))
+                               for b in ordered))
+    return TargetSnapshot(
+        taken_at=now, target=target, source_kind=kind, label=label, backups=ordered, newest_good=newest,
+        age=now - newest.time if newest else None, rpo=rpo, rpo_status=rpo_status, schedule=schedule,
+        count=len(ordered), total_size=sum(sizes) if sizes else None, plan=plan,
+        verification=verifications[0] if verifications else None, verifications=tuple(verifications),
+        verify_status=verify_status, status=status, **extra)
+
+
+def _daily(ts: float) -> str:
+    return f"daily {_stamp(ts, '%Y-%m-%d')}"
+
+
+def _weekly(ts: float) -> str:
+    year, week, _ = datetime.fromtimestamp(ts, UTC).isocalendar()
+    return f"weekly {year}-W{week:02d}"
+
+
+def recorded_backup_orders(i: int) -> TargetSnapshot:
+    """pgBackRest, all well: a full every Sunday and an incremental every other night
+    at 01:00 for a month; keep_daily 7, keep_weekly 4 keep the last week and the fulls
+    of four weeks, the rest goes. Restore-tested two days ago."""
+    now = FIXED_NOW + 5 * i
+    backups: list[Backup] = []
+    decisions: dict[str, tuple[bool, tuple[str, ...]]] = {}
+    chain: list[Backup] = []
+    for d in range(31, -1, -1):  # oldest first: an incremental depends on the backups before it
+        at = MIDNIGHT - d * DAY + 3600
+        if datetime.fromtimestamp(at, UTC).weekday() == 6 or not chain:
+            label = f"{_stamp(at)}F"
+            b = Backup(label, at, size=int((40 + 0.25 * (30 - d)) * GIB), kind="full", duration=1900.0,
+                       details=(("wal", "000000040000012A00000031-000000040000012A0000003F"),))
+            chain = [b]
+        else:
+            label = f"{chain[0].id}_{_stamp(at)}I"
+            b = Backup(label, at, size=int((1.4 + 0.1 * (d % 5)) * GIB), kind="incr", duration=140.0,
+                       depends_on=(chain[0].id, chain[-1].id))
+            chain.append(b)
+        backups.append(b)
+    for b in backups:
+        d = int((MIDNIGHT + 3600 - b.time) // DAY)
+        if d < 7:
+            decisions[b.id] = (True, (("newest good",) if d == 0 else ()) + (_daily(b.time),))
+        elif b.kind == "full" and d < 28:
+            decisions[b.id] = (True, (_weekly(b.time),))
+        else:
+            decisions[b.id] = (False, ("no rule keeps it",))
+    newest_full = next(b for b in reversed(backups) if b.kind == "full")
+    verifications = (
+        Verification("orders-db", MIDNIGHT - 2 * DAY + 4 * 3600, True, 192.0, newest_full.id, "pgbackrest",
+                     "3 checks passed", (Check("orders rows", "1843211", True, ">= 1000"),
+                                         Check("newest order", "2026-11-15 00:58", True),
+                                         Check("tables", "42", True, ">= 40"))),
+        Verification("orders-db", MIDNIGHT - 9 * DAY + 4 * 3600, True, 185.0,
+                     f"{_stamp(MIDNIGHT - 10 * DAY + 3600)}F", "pgbackrest", "3 checks passed"),
+    )
+    schedule = ScheduleStatus("0 1 * * *", MIDNIGHT + 3600, MIDNIGHT + DAY + 3600, False)
+    return target_snapshot(
+        "orders-db", "pgbackrest", "stanza main", backups, decisions, now=now, rpo=26 * 3600.0,
+        rpo_status=bk.OK, status=bk.OK, schedule=schedule, verifications=verifications,
+        verify_status=bk.OK, backup_modes=("full", "diff", "incr"), verifiable=True,
+        facts=(("repository", "repo1 · /var/lib/pgbackrest · posix"),
+               ("database", "PostgreSQL 16 · system id 7305829144571337751")))
+
+
+def recorded_backup_web(i: int) -> TargetSnapshot:
+    """EBS snapshots of web-1's root volume: the DLM policy broke three days ago, so the
+    newest snapshot is 3d08h old against an RPO of 24h — a breach."""
+    now = FIXED_NOW + 5 * i
+    backups = [Backup(f"snap-0a1b2c3d4e5f6{d:04d}", MIDNIGHT - d * DAY + 3 * 3600, size=30 * GIB,
+                      kind="snapshot", details=(("volume", "vol-001aa00000000001"),))
+               for d in range(3, 17)]
+    decisions = {b.id: ((True, (_daily(b.time),)) if n < 7 else (False, ("no rule keeps it",)))
+                 for n, b in enumerate(backups)}
+    decisions[backups[0].id] = (True, ("newest good", _daily(backups[0].time)))
+    return target_snapshot(
+        "web-ebs", "ebs", "vol-001aa00000000001 web-1-root (prod/us-east-1)", backups, decisions, now=now,
+        rpo=24 * 3600.0, rpo_status=bk.BREACH, status=bk.BAD, backup_modes=("snapshot",),
+        facts=(("volume", "vol-001aa00000000001 · 30 GiB gp3 · in-use by i-001a1b2c3d4e5f601 (web-1)"),),
+        schedules=("DLM policy policy-0f3e (web-daily): every 24h at 03:00 UTC · state ERROR",))
+
+
+def recorded_backup_shop(i: int) -> TargetSnapshot:
+    """pg_dump files of the shop database: last night's job did not run and the night
+    before wrote an empty file, so the schedule is missed (the RPO only warns); the
+    last restore test passed nine days ago — stale — and the one before failed."""
+    now = FIXED_NOW + 5 * i
+    backups = []
+    for d in range(2, 16):
+        at = MIDNIGHT - d * DAY + 2 * 3600
+        size = int((2.0 + 0.02 * (16 - d)) * GIB) if d != 9 else int(1.1 * GIB)
+        backups.append(Backup(f"shop-{_stamp(at)}.dump", at, size=size, kind="pg_dump", duration=310.0))
+    failed_at = MIDNIGHT - DAY + 2 * 3600
+    backups.append(Backup(f"shop-{_stamp(failed_at)}.dump", failed_at, status=bk.FAILED, size=0,
+                          kind="pg_dump", note="0 bytes: pg_dump did not finish"))
+    ordered = sorted(backups, key=lambda b: b.time, reverse=True)
+    decisions: dict[str, tuple[bool, tuple[str, ...]]] = {ordered[0].id: (False, ("failed",))}
+    for n, b in enumerate(ordered[1:]):
+        decisions[b.id] = (True, ((("newest good",) if n == 0 else ()) + (_daily(b.time),))) if n < 7 else (
+            (True, (_weekly(b.time),)) if datetime.fromtimestamp(b.time, UTC).weekday() == 6
+            else (False, ("no rule keeps it",)))
+    verifications = (
+        Verification("shop-dumps", MIDNIGHT - 9 * DAY + 5 * 3600, True, 260.0,
+                     f"shop-{_stamp(MIDNIGHT - 9 * DAY + 2 * 3600)}.dump", "pg_dump", "2 checks passed"),
+        Verification("shop-dumps", MIDNIGHT - 16 * DAY + 5 * 3600, False, 240.0,
+                     f"shop-{_stamp(MIDNIGHT - 16 * DAY + 2 * 3600)}.dump", "pg_dump", "1 of 2 checks failed",
+                     (Check("orders rows", "0", False, ">= 1000"), Check("customers rows", "5120", True))),
+    )
+    schedule = ScheduleStatus("0 2 * * *", MIDNIGHT + 2 * 3600, MIDNIGHT + DAY + 2 * 3600, True)
+    return target_snapshot(
+        "shop-dumps", "dumps", "/var/backups/shop (pg_dump)", backups, decisions, now=now, rpo=3 * DAY,
+        rpo_status=bk.WARN, status=bk.WARN, schedule=schedule, verifications=verifications,
+        verify_status=bk.STALE, backup_modes=("pg_dump",), verifiable=True,
+        facts=(("directory", "/var/backups/shop · shop-%Y%m%d-%H%M%S.dump"),))
+
+
+def recorded_backup_billing(i: int) -> TargetSnapshot:
+    """RDS: seven automated snapshots RDS expires itself, and manual ones; retention
+    (max_age 90d) deletes the manual snapshot taken before last summer's upgrade."""
+    now = FIXED_NOW + 5 * i
+    automated = "automated: RDS deletes it after 7 days"
+    backups = [Backup(f"rds:billing-db-{_stamp(MIDNIGHT - d * DAY + 9000, '%Y-%m-%d-%H-%M')}",
+                      MIDNIGHT - d * DAY + 9000, size=200 * GIB, kind="automated", deletable=False,
+                      note=automated)
+               for d in range(7)]
+    manual = [("billing-db-pre-upgrade-2026-08-02", 108), ("billing-db-2026-10-01", 48),
+              ("billing-db-2026-11-01", 17)]
+    backups += [Backup(name, MIDNIGHT - d * DAY + 14 * 3600, size=200 * GIB, kind="manual")
+                for name, d in manual]
+    decisions: dict[str, tuple[bool, tuple[str, ...]]] = {
+        b.id: (True, (f"not deletable: {automated}",)) for b in backups if not b.deletable}
+    decisions[backups[0].id] = (True, ("newest good", f"not deletable: {automated}"))
+    decisions["billing-db-pre-upgrade-2026-08-02"] = (False, ("older than max_age 90d",))
+    decisions["billing-db-2026-10-01"] = (True, ("monthly 2026-10",))
+    decisions["billing-db-2026-11-01"] = (True, ("monthly 2026-11",))
+    return target_snapshot(
+        "billing-rds", "rds", "billing-db (prod/eu-west-1)", backups, decisions, now=now, rpo=26 * 3600.0,
+        rpo_status=bk.OK, status=bk.OK, backup_modes=("manual",),
+        facts=(("engine", "postgres 16.3 · db.r6g.large · 200 GiB"), ("backup window", "02:30-03:00 UTC"),
+               ("automated retention", "7 days")),
+        schedules=("RDS backup window 02:30-03:00 UTC: automated snapshots, kept 7 days",))
+
+
+def recorded_backup_files(i: int) -> TargetSnapshot:
+    """AWS Backup recovery points of a file system; the endpoint lists the points but
+    not the plans — a listing problem, one line, the rest still shown."""
+    now = FIXED_NOW + 5 * i
+    lifecycle = "AWS Backup lifecycle deletes it"
+    backups = [Backup(f"arn:aws:backup:us-east-1:123456789012:recovery-point:{d:02d}a1e-7c2f",
+                      MIDNIGHT - d * DAY + 5 * 3600, size=int(310 * GIB), kind="recovery pt", deletable=False,
+                      note=lifecycle) for d in range(5)]
+    decisions = {b.id: (True, (f"not deletable: {lifecycle}",)) for b in backups}
+    return target_snapshot(
+        "files-vault", "aws_backup", "vault prod-vault · fs-0abc123 (prod/us-east-1)", backups, decisions,
+        now=now, rpo=26 * 3600.0, rpo_status=bk.OK, status=bk.WARN,
+        problems=("AWS Backup plans: not available at this endpoint (ListBackupPlans is not implemented)",))
+
+
+def recorded_backup_big(count: int = 2000) -> Callable[[int], TargetSnapshot]:
+    """Hourly dumps, `count` of them: the last 48 and one a day kept, the rest deleted."""
+
+    def build(i: int) -> TargetSnapshot:
+        now = FIXED_NOW + 5 * i
+        backups = [Backup(f"big-{_stamp(MIDNIGHT + 3600 * (10 - h))}.dump", MIDNIGHT + 3600 * (10 - h),
+                          size=int((5 + (h % 24) / 24) * GIB), kind="pg_dump") for h in range(count)]
+        decisions: dict[str, tuple[bool, tuple[str, ...]]] = {}
+        for h, b in enumerate(backups):
+            if h < 48:
+                decisions[b.id] = (True, ("last 48",))
+            elif datetime.fromtimestamp(b.time, UTC).hour == 0:
+                decisions[b.id] = (True, (_daily(b.time),))
+            else:
+                decisions[b.id] = (False, ("no rule keeps it",))
+        return target_snapshot("big-dumps", "dumps", "/srv/dumps (pg_dump, hourly)", backups, decisions,
+                               now=now, rpo=2 * 3600.0, rpo_status=bk.OK, status=bk.OK,
+                               backup_modes=("pg_dump",), verifiable=True, verify_status="never")
+
+    return build
+
+
+BACKUP_BUILDERS: dict[str, Callable[[int], TargetSnapshot]] = {
+    "orders-db": recorded_backup_orders, "web-ebs": recorded_backup_web, "shop-dumps": recorded_backup_shop,
+    "billing-rds": recorded_backup_billing, "files-vault": recorded_backup_files,
+}
+
+
+class RecordedBackupProvider(Provider):
+    """`backups.<target>` replaying snapshots built by `build(poll number)`; its actions
+    record their targets and succeed. Set `hold` to keep an action running until the
+    test sets the event (a backup that takes minutes)."""
+
+    def __init__(self, target: str, build: Callable[[int], TargetSnapshot]) -> None:
+        super().__init__(f"backups.{target}", interval=300.0, timeout=60.0)
+        self.build = build
+        self.polls = 0
+        self.calls: list[tuple[str, ActionTarget]] = []
+        self.hold: asyncio.Event | None = None
+
+    async def poll(self) -> TargetSnapshot:
+        snap = self.build(self.polls)
+        self.polls += 1
+        return snap
+
+    def actions(self) -> list[ActionSpec]:
+        return list(BACKUP_ACTIONS)
+
+    def action_callable(self, action_id: str) -> ActionCallable:
+        if action_id not in {s.id for s in BACKUP_ACTIONS}:
+            raise KeyError(action_id)
+
+        async def run(target: ActionTarget) -> ActionResult:
+            self.calls.append((action_id, target))
+            if self.hold is not None:
+                await self.hold.wait()
+            if action_id == BACKUP_NOW.id:
+                mode = target.params.get("mode")
+                return ActionResult(True, f"Backup now {target.name}: {mode} backup taken")
+            if action_id == PRUNE.id:
+                ids = target.params["delete"].split(DELETE_SEPARATOR)
+                return ActionResult(True, f"Prune {target.name}: deleted {len(ids)} of {len(ids)}")
+            assert action_id == VERIFY.id
+            backup = target.details["backup"]
+            return ActionResult(True, f"Verify {target.name}: {backup} restored and checked")
+
+        return run
+
+
+def recorded_backup_providers(*targets: str) -> list[Provider]:
+    """`orders-db` (pgBackRest, ok), `web-ebs` (EBS, RPO breach), `shop-dumps` (missed
+    schedule, stale restore test), `billing-rds` (automated + manual), `files-vault`
+    (AWS Backup, a listing problem)."""
+    return [RecordedBackupProvider(t, BACKUP_BUILDERS[t]) for t in targets or BACKUP_BUILDERS]
 
 
 # -- what a Pilot test reads back ------------------------------------------------------------

@@ -494,11 +494,18 @@ class DumpFilesSource:
         if self._s3_client is None:
             if self._clients is None:
                 raise DumpSourceError(f"target {self.target}: S3 dumps need an AWS account (source.account)")
-            made = self._clients()
+            try:
+                made = self._clients()
+            except Exception as exc:
+                raise DumpSourceError(f"target {self.target}: no AWS client for account "
+                                      f"{self.settings.account}: {_first(exc)}") from None
             if hasattr(made, "list_objects_v2"):
                 self._s3_client = made
-            else:
+            elif hasattr(made, "client"):
                 self._s3_client = made.client("s3", self.settings.region or "us-east-1")
+            else:
+                raise DumpSourceError(f"target {self.target}: AWS account {self.settings.account!r} is not "
+                                      "configured — add it to providers.aws.accounts or fix source.account")
         return self._s3_client
 
     def _s3_error(self, exc: BaseException, doing: str, key: str | None = None) -> str:
@@ -545,6 +552,11 @@ def _publish(partial: Path, final: Path) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _first(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _user() -> str:

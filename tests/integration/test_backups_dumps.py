@@ -421,3 +421,44 @@ def test_s3_endpoint_down_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(DumpSourceError) as info:
         _s3_source(client).read()
     assert "\n" not in str(info.value) and "cannot reach" in str(info.value)
+
+
+def test_s3_with_an_account_that_is_not_configured_is_one_line() -> None:
+    source = DumpFilesSource(BackupSourceSettings(kind="dumps", bucket="b", account="nope"), "orders",
+                             lambda: None)
+    with pytest.raises(DumpSourceError) as info:
+        source.read()
+    assert str(info.value) == ("target orders: AWS account 'nope' is not configured — add it to "
+                               "providers.aws.accounts or fix source.account")
+
+
+def test_s3_through_the_guarded_account_session(moto_url: str, s3: Any, tmp_path: Path) -> None:
+    """The clients stacktop really builds: listing works read-only; download and delete are actions
+    (allowed read-write, refused in one line by the read-only guard before any request)."""
+    from config.model import AwsAccountSettings
+    from providers.aws.session import AccountClients
+
+    key = "db/orders/orders-20261101-020000.dump"
+    s3.put_object(Bucket="stk-dumps", Key=key, Body=b"PGDMP-ish")
+    account = AwsAccountSettings(name="prod", endpoint_url=moto_url, regions=("us-east-1",))
+    settings = BackupSourceSettings(kind="dumps", bucket="stk-dumps", prefix="db/orders/", account="prod",
+                                    region="us-east-1", pattern=PATTERN)
+    for read_only in (True, False):
+        clients = AccountClients(account, read_only=read_only, max_attempts=1)
+        try:
+            source = DumpFilesSource(settings, "orders", lambda c=clients: c, tmp_dir=str(tmp_path))
+            (backup,) = source.read().backups
+            if read_only:
+                with pytest.raises(DumpSourceError) as info:
+                    source.delete(backup)
+                assert "read-only session: s3:DeleteObject refused" in str(info.value)
+                with pytest.raises(DumpSourceError, match="GetObject refused"), source.fetch(backup):
+                    pass
+            else:
+                with source.fetch(backup) as path:
+                    assert path.read_bytes() == b"PGDMP-ish"
+                assert source.delete(backup) == f"deleted s3://stk-dumps/{key}"
+                assert source.read().backups == ()
+        finally:
+            clients.close()
+    assert list(tmp_path.iterdir()) == []

@@ -92,7 +92,8 @@ class Decision:
     """Retention's verdict on one backup and why: the rules that keep it
     ("newest good", "daily 2026-11-21", "weekly 2026-W47", "monthly 2026-11",
     "yearly 2026", "last 3", "min_keep 2", "running", "needed by <id>",
-    "not deletable: …") or why it goes ("older than max_age 90d", "no rule keeps it")."""
+    "not deletable: …", "within max_age 30d", "failed, no good backup since",
+    "status <word>") or why it goes ("older than max_age 90d", "no rule keeps it", "failed")."""
 
     backup_id: str
     keep: bool

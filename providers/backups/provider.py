@@ -156,12 +156,10 @@ class BackupTargetProvider(Provider):
         verification = await asyncio.to_thread(self.verifier, backup)
         if self.history is not None:
             await asyncio.to_thread(self.history.record, verification)
-        took = f"{verification.duration:.0f} s"
         if verification.ok:
-            return ActionResult(True, f"Verify {self.settings.name}: {backup.id} restored and checked "
-                                      f"in {took}: {verification.message}")
-        return ActionResult(False, f"Verify {self.settings.name}: {backup.id} FAILED after {took}: "
-                                   f"{verification.message}")
+            return ActionResult(True, f"Verify {self.settings.name}: {verification.message}")
+        return ActionResult(False, f"Verify {self.settings.name}: {backup.id} FAILED after "
+                                   f"{verification.duration:.0f} s: {verification.message}")
 
     async def close(self) -> None:
         await asyncio.to_thread(self.source.close)

@@ -3,7 +3,8 @@ them again, in reverse order, whatever happens in between.
 
 Each provider with a remote API adds one DemoBackend: moto seeded with an AWS
 fleet, the test Kubernetes API serving a generated cluster, and the HA
-simulators (a Patroni cluster's REST API, a MariaDB primary and replica).
+simulators (a Patroni cluster's REST API, a MariaDB primary and replica), and
+the backups' dump directories, snapshots and verification log.
 The host needs none: it is real.
 """
 
@@ -79,7 +80,10 @@ class DemoHarness:
 def default_backends() -> list[DemoBackend]:
     """The backends `--demo` starts; the host provider is real and needs none."""
     from tui.demo.aws_fleet import MotoDemoBackend  # imports boto3 only when the demo runs
+    from tui.demo.backups_demo import BackupsDemoBackend
     from tui.demo.ha_demo import HaDemoBackend
     from tui.demo.kube_demo import KubeDemoBackend
 
-    return [MotoDemoBackend(), KubeDemoBackend(), HaDemoBackend()]
+    moto = MotoDemoBackend()
+    # After moto: the backups backend adds snapshots to the seeded fleet.
+    return [moto, KubeDemoBackend(), HaDemoBackend(), BackupsDemoBackend(aws=moto)]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from config.model import BackupSettings, BackupTargetSettings, Settings
+from config.model import BackupSettings, BackupTargetSettings, KubernetesSettings, Settings
 from providers.backups.model import Backup, Source, Verification
 from providers.backups.provider import BackupTargetProvider
 
@@ -89,11 +89,7 @@ class _SourceFactory:
         if kube is None:
             raise ValueError("backups: Kubernetes sources need providers.kubernetes")
         if context not in self._kube:
-            from providers.k8s.client import KubeClient, build_api_client, context_names
-
-            name = context or context_names(kube)[0]
-            self._kube[context] = KubeClient(name, build_api_client(kube, name), read_only=self.read_only,
-                                             timeout=kube.timeout)
+            self._kube[context] = _LazyKubeClient(kube, context, self.read_only)
         return self._kube[context]
 
     def source(self, target: BackupTargetSettings) -> Source:
@@ -122,7 +118,9 @@ class _SourceFactory:
             from providers.backups.dumps import DumpFilesSource
 
             clients = (lambda: self.aws(src.account)) if src.bucket else None
-            return DumpFilesSource(src, target.name, clients)
+            backups = self.settings.backups
+            return DumpFilesSource(src, target.name, clients, pg_bin_dir=backups.pg_bin_dir,
+                                   tmp_dir=backups.scratch_dir)
         raise ValueError(f"unknown backup source {src.kind!r}")
 
 
@@ -135,10 +133,7 @@ def verifier_for(target: BackupTargetSettings, source: Source,
     kind = target.source.kind
     if kind == "dumps" and target.source.format == "pg_dump":
         def verify_dump(backup: Backup) -> Verification:
-            from providers.backups.verify import verify_pg_dump
-
-            with source.fetch(backup) as path:  # type: ignore[attr-defined]
-                return verify_pg_dump(path, verify, backups, target=target.name, backup_id=backup.id)
+            return source.verify(backup, verify, backups)  # type: ignore[attr-defined,no-any-return]
 
         return verify_dump
     if kind == "pgbackrest":
@@ -151,3 +146,30 @@ def verifier_for(target: BackupTargetSettings, source: Source,
 
         return verify_pgbackrest
     return None
+
+
+class _LazyKubeClient:
+    """A KubeClient built on first use: a missing kubeconfig or context becomes the
+    target's one-line poll error, not a failure to start (or to run `stacktop check`)."""
+
+    def __init__(self, settings: KubernetesSettings, context: str | None, read_only: bool) -> None:
+        self._settings = settings
+        self._context = context
+        self._read_only = read_only
+        self._client: Any = None
+
+    def _build(self) -> Any:
+        if self._client is None:
+            from providers.k8s.client import KubeClient, build_api_client, context_names
+
+            name = self._context or context_names(self._settings)[0]
+            self._client = KubeClient(name, build_api_client(self._settings, name),
+                                      read_only=self._read_only, timeout=self._settings.timeout)
+        return self._client
+
+    @property
+    def context(self) -> str:
+        return self._client.context if self._client is not None else (self._context or "current context")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._build(), name)

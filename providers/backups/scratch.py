@@ -134,6 +134,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def run_group(cmd: list[str], timeout: float, **popen: Any) -> subprocess.CompletedProcess[bytes]:
+    """subprocess.run in a process group of its own, killed whole on timeout: initdb's
+    ``postgres --single`` child would otherwise outlive it and write into a directory we remove."""
+    with subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          start_new_session=True, **popen) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except BaseException:  # the timeout, or the caller interrupted
+            # The leader is not reaped yet, so its PID (= the group id) cannot have been reused.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
 def last_line(text: str, default: str = "") -> str:
     """The most telling line of a tool's output: the last FATAL/ERROR/PANIC line, else the last line."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
@@ -213,7 +229,7 @@ class ScratchPostgres:
         finally:
             # An adopted directory outside `base` is the caller's, and the caller's to remove.
             if self.base is not None:
-                shutil.rmtree(self.base, ignore_errors=True)
+                _remove_tree(self.base)
             with _LIVE_LOCK:
                 _LIVE.discard(self)
 
@@ -261,9 +277,8 @@ class ScratchPostgres:
         cmd = [str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", self.superuser,
                "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]
         try:
-            done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, cwd=self.base,
-                                  timeout=deadline.remaining(), env=self._server_env(),
-                                  **self._as_server())
+            done = run_group(cmd, deadline.remaining(), cwd=self.base, env=self._server_env(),
+                             **self._as_server())
         except subprocess.TimeoutExpired:
             raise ScratchTimeout(deadline.expired()) from None
         if done.returncode != 0:
@@ -489,6 +504,16 @@ class ScratchPostgres:
         for dirpath, dirnames, filenames in os.walk(root):
             for name in (*dirnames, *filenames):
                 os.chown(os.path.join(dirpath, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+
+def _remove_tree(path: Path, timeout: float = 5.0) -> None:
+    """rmtree until the directory is gone: a process that is still exiting may add a file."""
+    end = time.monotonic() + timeout
+    while True:
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists() or time.monotonic() > end:
+            return
+        time.sleep(0.05)
 
 
 def _first_unreachable(directory: Path, user: str) -> Path | None:

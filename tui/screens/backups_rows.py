@@ -311,8 +311,13 @@ def _field_lines(fields: Sequence[Field]) -> list[Text]:
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         line.append(label.ljust(width), style="bold dim")
         line.append("  ")
-        bad = "MISSED" in value or value.startswith(("BREACH", "FAILED", "none"))
-        line.append(value, style="bold red" if bad else "yellow" if problems else "")
+        missed = value.find("MISSED")
+        if missed > 0:  # the schedule is fine to read; what went wrong stands out
+            line.append(value[:missed])
+            line.append(value[missed:], style="bold red")
+        else:
+            bad = missed == 0 or value.startswith(("BREACH", "FAILED", "none"))
+            line.append(value, style="bold red" if bad else "yellow" if problems else "")
         out.append(line)
     return out
 

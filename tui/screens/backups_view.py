@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 from typing import Any, ClassVar
 
+from rich.segment import Segment
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -116,7 +117,11 @@ class DetailLines(ScrollView):
             if text.cell_len > width:
                 text = text.copy()
                 text.truncate(width, overflow="ellipsis")
-            strip = Strip(list(text.render(self.app.console))).apply_style(self.rich_style)
+            console = self.app.console
+            segments = text.render(console)
+            if text.style:  # Text.render leaves a whole-line style (no spans) to its caller
+                segments = Segment.apply_style(segments, console.get_style(text.style))
+            strip = Strip(list(segments)).apply_style(self.rich_style)
             strip = strip.crop_extend(0, width, self.rich_style)
             self._cache[(index, width)] = strip
         return strip

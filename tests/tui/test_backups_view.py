@@ -31,6 +31,7 @@ from tests.support.apps import (
     recorded_backup_providers,
 )
 from tui.app import StacktopApp
+from tui.keymap import help_rows
 from tui.screens.backups_rows import NARROW, WIDE
 from tui.screens.backups_view import BackupsView
 from tui.screens.planned import CONFIGURED_STATUS
@@ -508,3 +509,26 @@ async def test_watch_mode_refuses_backup_prune_and_verify_without_a_dialog(tmp_p
         assert "Details" in shown  # reads stay
     assert [(r["action"], r["result"]) for r in audit_records(tmp_path)] == [
         ("backups.backup_now", "refused"), ("backups.prune", "refused"), ("backups.verify", "refused")]
+
+
+async def test_on_80x24_the_plan_scrolls_with_page_keys_while_the_name_is_typed(tmp_path: Path) -> None:
+    app = backups_app(tmp_path, "orders-db")
+    async with app.run_test(size=SHORT) as pilot:
+        await show_backups(pilot)
+        confirm = await open_dialog(pilot, "P")
+        assert isinstance(confirm, ConfirmDialog)
+        area = confirm.query_one("#listing")
+        assert 3 <= area.size.height < 22  # what fits; the hint says how many there are
+        assert any("PgUp/PgDn scroll the list (22 lines)" in t for t in dialog_text(confirm))
+        await pilot.press(*"orders", "pagedown", "pagedown")
+        await pilot.pause()
+        assert area.scroll_offset.y > 0
+        await pilot.press(*"-db", "enter")
+        await app.workers.wait_for_complete()
+        assert [a for a, _ in calls(app, "orders-db")] == ["backups.prune"]
+
+
+def test_help_names_the_backup_keys_by_their_tab(tmp_path: Path) -> None:
+    app = backups_app(tmp_path)
+    listed = {(key, where) for key, _, where in help_rows(app.keys, False, app.views)}
+    assert {(key, "Backups tab") for key in ("b", "P", "V", "i")} <= listed

@@ -121,6 +121,20 @@ def test_restore_of_the_full_starts_with_the_data_it_held(
     assert primary == ROWS_BEFORE_FULL + ROWS_AFTER_FULL
 
 
+def test_restore_of_the_incremental_as_the_directory_owner_has_the_later_rows(
+        pgbackrest_cluster: PgBackRestCluster, taken: Taken) -> None:  # noqa: F811
+    """build.py calls restore_to(label, directory) with no user: running as root with a plain
+    `pgbackrest` command, the restore runs as the owner of the scratch directory (postgres)."""
+    plain = (pgbackrest_cluster.pgbackrest_bin, f"--config={pgbackrest_cluster.conf_path}",
+             "--log-level-file=off")  # root must not leave root-owned log files in postgres's log path
+    source = fake_source(*plain)
+    directory = pgbackrest_cluster.empty_dir()
+    source.restore_to(taken.incr, str(directory))
+    assert (directory / "PG_VERSION").stat().st_uid == directory.stat().st_uid
+    with pgbackrest_cluster.run_restored(directory) as server:
+        assert server.execute("SELECT count(*) FROM orders")[0][0] == ROWS_BEFORE_FULL + ROWS_AFTER_FULL
+
+
 def test_restore_refuses_a_directory_in_use_and_an_unknown_label(
         pgbackrest_cluster: PgBackRestCluster, taken: Taken) -> None:  # noqa: F811
     source = pgbackrest_cluster.source()

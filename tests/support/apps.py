@@ -816,13 +816,14 @@ def target_snapshot(target: str, kind: str, label: str, backups: Sequence[Backup
     first) and retention's verdicts (id -> (keep, reasons))."""
     ordered = tuple(sorted(backups, key=lambda b: b.time, reverse=True))
     newest = next((b for b in ordered if b.good), None)
-    sizes = [b.size for b in ordered if b.size is not None]
+    counted = [b for b in ordered if b.good or b.status == bk.RUNNING]  # as status.build_snapshot counts
+    sizes = [b.size for b in counted if b.size is not None]
     plan = RetentionPlan(tuple(Decision(b.id, *decisions.get(b.id, (True, ("no rule deletes it",))))
                                for b in ordered))
     return TargetSnapshot(
         taken_at=now, target=target, source_kind=kind, label=label, backups=ordered, newest_good=newest,
         age=now - newest.time if newest else None, rpo=rpo, rpo_status=rpo_status, schedule=schedule,
-        count=len(ordered), total_size=sum(sizes) if sizes else None, plan=plan,
+        count=len(counted), total_size=sum(sizes) if sizes else None, plan=plan,
         verification=verifications[0] if verifications else None, verifications=tuple(verifications),
         verify_status=verify_status, status=status, **extra)
 

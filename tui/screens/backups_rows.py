@@ -31,6 +31,7 @@ from providers.backups.model import (
     TargetSnapshot,
     Verification,
 )
+from providers.backups.status import status_reasons
 from tui.screens.ha_rows import Tinted, spark_text
 from widgets.detail_pane import Field
 from widgets.formatting import human_age, human_bytes, human_duration
@@ -105,10 +106,11 @@ def local(ts: float, tz: tzinfo | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def rpo_text(snap: TargetSnapshot) -> Tinted:
-    if snap.rpo is None or snap.rpo_status == NA:
+    """`ok 26h`, `warn 26h`, `BREACH 26h`; only the word with only rpo_warn set; `n/a` without either."""
+    if snap.rpo_status == NA:
         return Tinted("n/a")
     word = "BREACH" if snap.rpo_status == BREACH else snap.rpo_status
-    return Tinted(f"{word} {short_duration(snap.rpo)}", snap.rpo_status)
+    return Tinted(f"{word} {short_duration(snap.rpo)}" if snap.rpo is not None else word, snap.rpo_status)
 
 
 def next_run_text(ts: float, now: float, tz: tzinfo | None) -> str:
@@ -151,8 +153,9 @@ def retention_text(snap: TargetSnapshot) -> str:
 
 
 def prune_text(snap: TargetSnapshot) -> str:
+    """`7 of 15`: of every backup listed (a failed one is listed, and may be deleted, but not counted)."""
     deletes = len(snap.plan.delete)
-    return f"{deletes} of {snap.count}" if deletes else "none"
+    return f"{deletes} of {len(snap.backups)}" if deletes else "none"
 
 
 def size_trend(snap: TargetSnapshot, ascii: bool = False, points: int = TREND_POINTS) -> str:
@@ -266,8 +269,14 @@ def verification_summary(snap: TargetSnapshot) -> str:
 
 def head_fields(snap: TargetSnapshot, tz: tzinfo | None) -> list[Field]:
     """Facts first (what is protected and how), then the policy's verdicts, then problems."""
-    fields: list[Field] = [("source", f"{source_word(snap.source_kind)} · {snap.label}" if snap.label
-                            else source_word(snap.source_kind))]
+    fields: list[Field] = []
+    if snap.status != OK:
+        why = status_reasons(rpo=snap.rpo_status, schedule=snap.schedule, verify=snap.verify_status,
+                             backups=snap.backups, problems=snap.problems)
+        fields.append(("status", f"{snap.status}: " + "; ".join(line for _, line in why) if why
+                       else snap.status))
+    fields.append(("source", f"{source_word(snap.source_kind)} · {snap.label}" if snap.label
+                   else source_word(snap.source_kind)))
     fields += list(snap.facts)
     newest = snap.newest_good
     if newest is None:
@@ -312,7 +321,9 @@ def _field_lines(fields: Sequence[Field]) -> list[Text]:
         line.append(label.ljust(width), style="bold dim")
         line.append("  ")
         missed = value.find("MISSED")
-        if missed > 0:  # the schedule is fine to read; what went wrong stands out
+        if label == "status":  # why the target is not ok, in its colour
+            line.append(value, style="bold red" if value.startswith(BAD) else "yellow")
+        elif missed > 0:  # the schedule is fine to read; what went wrong stands out
             line.append(value[:missed])
             line.append(value[missed:], style="bold red")
         else:
@@ -389,7 +400,7 @@ class DetailDoc:
                  style="dim")]
         head.append(Text(""))
         deletes = len(snap.plan.delete)
-        head.append(section(f" Backups, newest first ({snap.count}; retention deletes {deletes}) "))
+        head.append(section(f" Backups, newest first ({len(snap.backups)}; retention deletes {deletes}) "))
         self.head = head
         self._decisions = {d.backup_id: d for d in snap.plan.decisions}
         self._id_width = min(40, max((len(b.id) for b in snap.backups), default=0))

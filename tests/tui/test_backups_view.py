@@ -170,7 +170,8 @@ async def test_each_target_shows_its_rpo_schedule_retention_and_restore_test_ver
         assert cell_colour(app, "shop-dumps", "shop-dumps").color == warn
         summary = str(view(app).query_one(".summary", Static).render())
         assert summary == ("5 targets: 2 ok  ·  1 RPO breach (web-ebs)  ·  1 missed schedule (shop-dumps)"
-                           "  ·  1 stale restore test (shop-dumps)  ·  1 with problems (files-vault)")
+                           "  ·  1 stale restore test (shop-dumps)  ·  1 with problems (files-vault)"
+                           "  ·  1 RPO warning (shop-dumps)")
 
 
 async def test_the_tab_label_counts_targets_in_trouble_from_any_tab(tmp_path: Path) -> None:

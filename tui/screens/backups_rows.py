@@ -201,13 +201,15 @@ def summary_line(entries: Iterable[tuple[str, TargetSnapshot | None, str]]) -> T
     """`5 targets: 2 ok · 1 RPO breach (web-ebs) · 1 missed schedule (shop-dumps) · …`"""
     shown = list(entries)
     snaps = [s for _, s, _ in shown if s is not None]
-    groups: list[tuple[str, str, list[str]]] = [
+    groups: list[tuple[str, str, list[str]]] = [  # worst first: a narrow line keeps those
         ("RPO breach", "bold red", [s.target for s in snaps if s.rpo_status == BREACH]),
+        ("no data", "bold red", [t for t, s, e in shown if s is None and e]),
         ("missed schedule", "bold red", [s.target for s in snaps if s.schedule and s.schedule.missed]),
         ("failed restore test", "bold red", [s.target for s in snaps if s.verify_status == FAILED]),
         ("stale restore test", "yellow", [s.target for s in snaps if s.verify_status == STALE]),
+        ("never restore-tested", "yellow", [s.target for s in snaps if s.verify_status == NEVER]),
         ("with problems", "yellow", [s.target for s in snaps if s.problems]),
-        ("no data", "bold red", [t for t, s, e in shown if s is None and e]),
+        ("RPO warning", "yellow", [s.target for s in snaps if s.rpo_status == WARN]),
     ]
     out = Text(no_wrap=True, overflow="ellipsis", end="")
     out.append(f"{len(shown)} target{'s' if len(shown) != 1 else ''}", style="bold")
@@ -218,7 +220,7 @@ def summary_line(entries: Iterable[tuple[str, TargetSnapshot | None, str]]) -> T
         if not names:
             continue
         out.append("  ·  ", style="dim")
-        plural = "s" if len(names) > 1 and not words.startswith(("with", "no ")) else ""
+        plural = "s" if len(names) > 1 and not words.startswith(("with", "no ", "never")) else ""
         out.append(f"{len(names)} {words}{plural}", style=style)
         out.append(f" ({', '.join(names)})")
     waiting = sum(1 for _, s, e in shown if s is None and not e)

@@ -65,7 +65,11 @@ async def test_unconfigured_tab_shows_what_it_will_show_and_the_snippet(tmp_path
         screen = app.export_screenshot()
         assert "primary" in screen and "No&#160;cluster&#160;is&#160;configured" in screen
         assert ">patroni<" in screen  # the snippet that enables it (a YAML key token)
-        await pilot.press("3")  # a tab whose source this build does not read yet says so
+        await pilot.press("3")
+        await pilot.pause()
+        screen = app.export_screenshot()
+        assert "No&#160;backup&#160;target&#160;is&#160;configured" in screen and ">targets<" in screen
+        await pilot.press("4")  # a tab whose source this build does not read yet says so
         await pilot.pause()
         assert "Not&#160;configured" in app.export_screenshot()
 

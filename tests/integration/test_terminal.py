@@ -36,7 +36,9 @@ def test_watch_demo_shows_live_host_and_refuses_actions(tmux: Tmux, tmp_path: Pa
     assert "Terminate" not in screen  # action keys hidden from the footer
     tmux.keys("2")  # the simulated Patroni cluster and MariaDB pair, live
     tmux.wait_for("leader pg", "patroni", "mariadb", "Events, newest first", timeout=30)
-    for tab, words in [("3", "Backups"), ("4", "Alerts"), ("5", "Costs")]:
+    tmux.keys("3")  # the demo's backup history: one breach, one missed schedule, one stale test
+    tmux.wait_for("RPO breach (analytics-db)", "BREACH 26h", "MISSED", "stale 12d ago", timeout=30)
+    for tab, words in [("4", "Alerts"), ("5", "Costs")]:
         tmux.keys(tab)
         tmux.wait_for("Not configured", words)
     tmux.keys("1")

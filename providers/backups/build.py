@@ -141,7 +141,8 @@ def verifier_for(target: BackupTargetSettings, source: Source,
             from providers.backups.verify import verify_restored_dir
 
             return verify_restored_dir(
-                lambda directory: source.restore_to(backup.id, directory),  # type: ignore[attr-defined]
+                lambda directory: source.restore_to(  # type: ignore[attr-defined]
+                    backup.id, directory, timeout=verify.timeout),
                 verify, backups, target=target.name, backup_id=backup.id)
 
         return verify_pgbackrest

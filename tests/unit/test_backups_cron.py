@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from providers.backups.cron import Cron, parse
+from tests.support.zones import offset_changes
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -259,25 +260,7 @@ def reference_runs(cron: Cron, start: float, end: float, tz: tzinfo) -> list[flo
     return out
 
 
-def _transitions(tz: tzinfo, year: int) -> list[float]:
-    """The instants `tz` changes its UTC offset in `year` (hourly scan, then bisection)."""
-    def offset(ts: int) -> timedelta | None:
-        return datetime.fromtimestamp(ts, tz).utcoffset()
-
-    found = []
-    ts = int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
-    while ts < datetime(year + 1, 1, 1, tzinfo=UTC).timestamp():
-        if offset(ts) != offset(ts + 3600):
-            low, high = ts, ts + 3600
-            while high - low > 1:
-                middle = (low + high) // 2
-                low, high = (middle, high) if offset(middle) == offset(low) else (low, middle)
-            found.append(float(high))
-        ts += 3600
-    return found
-
-
-TRANSITIONS = {tz: _transitions(tz, 2026) for tz in DST_ZONES + MIDNIGHT_ZONES}
+TRANSITIONS = {tz: offset_changes(tz, 2026) for tz in DST_ZONES + MIDNIGHT_ZONES}
 
 expressions = st.builds(
     " ".join,

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from config.model import RetentionSettings
 from providers.backups.model import COMPLETED, FAILED, RUNNING, Backup, RetentionPlan
 from providers.backups.retention import plan_retention
+from tests.support.zones import offset_changes
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DST_ZONES = (ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"), ZoneInfo("Australia/Lord_Howe"),
@@ -198,24 +199,7 @@ def test_weeks_are_iso_weeks_across_new_year() -> None:
 # --- invariants ------------------------------------------------------------------------------------
 
 
-def _transitions(tz: tzinfo, year: int) -> list[float]:
-    """The instants `tz` changes its UTC offset in `year` (hourly scan, then bisection)."""
-    def offset(ts: int) -> timedelta | None:
-        return datetime.fromtimestamp(ts, tz).utcoffset()
-
-    found, ts = [], int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
-    while ts < datetime(year + 1, 1, 1, tzinfo=UTC).timestamp():
-        if offset(ts) != offset(ts + 3600):
-            low, high = ts, ts + 3600
-            while high - low > 1:
-                middle = (low + high) // 2
-                low, high = (middle, high) if offset(middle) == offset(low) else (low, middle)
-            found.append(float(high))
-        ts += 3600
-    return found
-
-
-ANCHORS = {tz: _transitions(tz, 2026) for tz in DST_ZONES}
+ANCHORS = {tz: offset_changes(tz, 2026) for tz in DST_ZONES}
 ANCHORS[UTC] = [at(UTC, 2026, 1, 1), at(UTC, 2026, 6, 30, 23, 59)]
 
 

@@ -142,11 +142,11 @@ class PgPair:
 
     def _build(self) -> None:
         self.sock_dir.mkdir(parents=True, exist_ok=True)
-        self._chown(self.base)
-        self._chown(self.sock_dir)
+        chown_to_postgres(self.base)
+        chown_to_postgres(self.sock_dir)
         primary = self.data_dirs[PRIMARY]
-        self._run([str(self.bin_dir / "initdb"), "-D", str(primary), "-U", "postgres", "--auth=trust",
-                   "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+        run_as_postgres([str(self.bin_dir / "initdb"), "-D", str(primary), "-U", "postgres", "--auth=trust",
+                         "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], self.base)
         with (primary / "postgresql.conf").open("a") as f:
             f.write(_CONF.format(sock=self.sock_dir))
         (primary / "pg_hba.conf").write_text(_HBA)
@@ -155,9 +155,9 @@ class PgPair:
         self.execute(PRIMARY, "SET pg_stat_statements.track = 'none'; "
                               f"CREATE ROLE {MONITOR_USER} LOGIN PASSWORD '{MONITOR_PASSWORD}'; "
                               f"GRANT pg_monitor TO {MONITOR_USER}")
-        self._run([str(self.bin_dir / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.ports[PRIMARY]),
-                   "-U", "postgres", "-D", str(self.data_dirs[REPLICA]), "-R", "-X", "stream",
-                   "-C", "-S", SLOT, "--checkpoint=fast", "--no-sync"])
+        run_as_postgres([str(self.bin_dir / "pg_basebackup"), "-h", "127.0.0.1", "-p",
+                         str(self.ports[PRIMARY]), "-U", "postgres", "-D", str(self.data_dirs[REPLICA]),
+                         "-R", "-X", "stream", "-C", "-S", SLOT, "--checkpoint=fast", "--no-sync"], self.base)
         self._start_on_free_port(REPLICA)
         self.wait_streaming()
 
@@ -186,7 +186,7 @@ class PgPair:
                 [str(self.bin_dir / "postgres"), "-D", str(self.data_dirs[member]),
                  "-p", str(self.ports[member])],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.base,
-                **self._as_postgres())
+                **as_postgres())
         finally:
             log.close()
         deadline = time.monotonic() + timeout
@@ -333,22 +333,28 @@ class PgPair:
             self.execute(REPLICA, "SELECT pg_reload_conf()")
             self.wait_streaming()
 
-    # ----------------------------------------------------------------- util
-    def _as_postgres(self) -> dict[str, Any]:
-        if os.geteuid() != 0:
-            return {}
-        return {"user": "postgres", "group": "postgres", "extra_groups": []}
 
-    def _chown(self, path: Path) -> None:
-        if os.geteuid() == 0:
-            shutil.chown(path, "postgres", "postgres")
 
-    def _run(self, cmd: list[str]) -> None:
-        done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, cwd=self.base,
-                              timeout=120, **self._as_postgres())
-        if done.returncode != 0:
-            output = (done.stdout + done.stderr).decode(errors="replace")
-            pytest.fail(f"{Path(cmd[0]).name} failed ({done.returncode}):\n{output}")
+def as_postgres() -> dict[str, Any]:
+    """Popen arguments that run a server binary as postgres when we are root (initdb,
+    postgres and pgBackRest refuse root)."""
+    if os.geteuid() != 0:
+        return {}
+    return {"user": "postgres", "group": "postgres", "extra_groups": []}
+
+
+def chown_to_postgres(path: Path) -> None:
+    if os.geteuid() == 0:
+        shutil.chown(path, "postgres", "postgres")
+
+
+def run_as_postgres(cmd: list[str], cwd: Path) -> None:
+    """Run a setup command as postgres; its output is the failure message if it fails."""
+    done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, cwd=cwd,
+                          timeout=120, **as_postgres())
+    if done.returncode != 0:
+        output = (done.stdout + done.stderr).decode(errors="replace")
+        pytest.fail(f"{Path(cmd[0]).name} failed ({done.returncode}):\n{output}")
 
 
 def _set_conninfo(value: str) -> sql.Composed:

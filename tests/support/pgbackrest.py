@@ -42,7 +42,7 @@ import pytest
 
 from config.model import BackupSourceSettings
 from providers.backups.pgbackrest import PgBackRestSource
-from tests.support.pg import free_port, pg_bin_dir
+from tests.support.pg import as_postgres, chown_to_postgres, free_port, pg_bin_dir, run_as_postgres
 from tests.support.servers import skip_or_fail
 
 STANZA = "main"
@@ -163,9 +163,9 @@ class PgBackRestCluster:
     def _build(self) -> None:
         for sub in ("", "sock", "repo", "log", "lock", "spool", "scratch"):
             (self.base / sub).mkdir(parents=True, exist_ok=True)
-            self._chown(self.base / sub)
-        self._run_pg([str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-                      "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+            chown_to_postgres(self.base / sub)
+        run_as_postgres([str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
+                         "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], self.base)
         (self.data_dir / "pg_hba.conf").write_text(_HBA)
         for attempt in range(3):
             self.port = free_port()
@@ -184,7 +184,7 @@ class PgBackRestCluster:
         self.conf_path.write_text(_BACKREST_CONF.format(
             base=self.base, cipher=CIPHER_PASS, retention=retention, stanza=self.stanza,
             data=self.data_dir, port=self.port, sock=self.sock_dir))
-        self._chown(self.conf_path)
+        chown_to_postgres(self.conf_path)
         self.conf_path.chmod(0o600)
         pg_conf = self.data_dir / "postgresql.conf"
         initial = self.base / "postgresql.conf.initdb"
@@ -201,7 +201,7 @@ class PgBackRestCluster:
             self._proc = proc = subprocess.Popen(
                 [str(self.bin_dir / "postgres"), "-D", str(self.data_dir)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.base,
-                **self._as_postgres())
+                **as_postgres())
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
@@ -286,7 +286,7 @@ class PgBackRestCluster:
         lock = self.base / "lock" / f"{self.stanza}-backup.lock"
         if not lock.exists():
             lock.touch()
-            self._chown(lock)
+            chown_to_postgres(lock)
         with lock.open("r+") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             try:
@@ -303,7 +303,7 @@ class PgBackRestCluster:
     def empty_dir(self, name: str = "restore") -> Path:
         """A new empty directory (mode 0700, owned by postgres as root) under the tempdir."""
         path = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.base / "scratch"))
-        self._chown(path)
+        chown_to_postgres(path)
         path.chmod(0o700)
         return path
 
@@ -320,7 +320,7 @@ class PgBackRestCluster:
                  "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={directory}",
                  "-c", "archive_mode=off"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.base,
-                **self._as_postgres())
+                **as_postgres())
         self._restored.append(proc)
         server = RestoredServer(port=port, pid=proc.pid)
         try:
@@ -342,23 +342,6 @@ class PgBackRestCluster:
             self._restored.remove(proc)
             shutil.rmtree(directory, ignore_errors=True)
             log_path.unlink(missing_ok=True)
-
-    # ----------------------------------------------------------------- util
-    def _as_postgres(self) -> dict[str, Any]:
-        if os.geteuid() != 0:
-            return {}
-        return {"user": "postgres", "group": "postgres", "extra_groups": []}
-
-    def _chown(self, path: Path) -> None:
-        if os.geteuid() == 0:
-            shutil.chown(path, "postgres", "postgres")
-
-    def _run_pg(self, cmd: list[str]) -> None:
-        done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, cwd=self.base,
-                              timeout=120, **self._as_postgres())
-        if done.returncode != 0:
-            output = (done.stdout + done.stderr).decode(errors="replace")
-            pytest.fail(f"{Path(cmd[0]).name} failed ({done.returncode}):\n{output}")
 
 
 @dataclass(frozen=True)

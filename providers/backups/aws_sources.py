@@ -13,6 +13,7 @@ and jobs) are tested with recorded responses.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -89,7 +90,7 @@ def not_available(what: str, operation: str) -> str:
     return f"{what}: not available at this endpoint ({operation} not implemented)"
 
 
-class _AwsSource:
+class _AwsSource(ABC):
     """What the three AWS sources share: the account's clients in the target's region,
     and errors as one line prefixed by what is protected."""
 
@@ -109,9 +110,9 @@ class _AwsSource:
         return self.clients.client(self.service, self.region)
 
     @property
+    @abstractmethod
     def what(self) -> str:
         """How errors and results name the protected thing: "EBS vol-0ab…"."""
-        raise NotImplementedError
 
     def _explain(self, exc: BaseException, fix: str = "") -> str:
         line = explain(exc, account=self.clients.name, region=self.region, service=self.service,

@@ -332,11 +332,167 @@ class BackupSettings:
     """Parent of scratch data directories; None: the system temp directory."""
 
 
+# --------------------------------------------------------------------------- alerts
+
+
+SEVERITIES = ("critical", "warning", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRuleSettings:
+    """One rule as written; `expr` is already checked by providers.alerts.expr.parse."""
+
+    name: str
+    expr: str
+    for_: float = 0.0
+    """Seconds the expression must hold before pending becomes firing."""
+    keep_firing_for: float = 0.0
+    """Seconds a firing alert stays firing after the expression stops holding (no flapping)."""
+    severity: str = "warning"
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+    """Templates: {{ $value }} and {{ $labels.NAME }} are filled in per alert."""
+    origin: str = ""
+    """FILE:LINE where the rule was written, for messages about it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSettings:
+    """Where notifications go: exactly one kind, with the fields that kind uses."""
+
+    name: str
+    kind: str
+    """slack | discord | webhook | email"""
+    url: str | None = None
+    """slack, discord, webhook: the (secret) webhook URL."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """webhook: extra request headers (values are secrets)."""
+    # email
+    host: str | None = None
+    port: int = 587
+    starttls: bool = True
+    username: str | None = None
+    password: str | None = None
+    sender: str | None = None
+    recipients: tuple[str, ...] = ()
+    # every kind
+    timeout: float = 10.0
+    attempts: int = 4
+    """Tries per notification (the first plus retries) on 5xx, 429, timeouts, refused connections."""
+    backoff: float = 2.0
+    """Seconds before the first retry; doubled before each next one."""
+
+    def describe(self) -> str:
+        """Where it sends, for `stacktop check` (never the URL: it is the secret)."""
+        if self.kind == "email":
+            return f"email via {self.host}:{self.port} to {', '.join(self.recipients)}"
+        return f"{self.kind} webhook"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSettings:
+    """Which alerts go to which channels, and how often. Routes are tried in order;
+    the first that matches takes the alert unless it says `continue`."""
+
+    channels: tuple[str, ...]
+    match: tuple[tuple[str, str], ...] = ()
+    """Label equality (severity is a label); all must hold. Empty: every alert."""
+    match_re: tuple[tuple[str, str], ...] = ()
+    """Label regular expressions (fully anchored); all must hold."""
+    group_by: tuple[str, ...] = ("alertname",)
+    group_wait: float = 30.0
+    """How long a new group waits for more alerts before its first message."""
+    group_interval: float = 300.0
+    """How long before a group that changed (new or resolved alerts) is sent again."""
+    repeat_interval: float = 4 * 3600.0
+    """How long before an unchanged, still firing group is sent again."""
+    send_resolved: bool = True
+    continue_: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsSettings:
+    evaluation_interval: float = 5.0
+    state_file: str = ""
+    """SQLite file: alert states, transitions, silences and acknowledgements."""
+    notification_log: str = ""
+    """JSON lines: every send attempt's outcome."""
+    default_rules: bool = True
+    """Load the bundled rules (config/rules/default.yaml) before the profile's."""
+    rules: tuple[AlertRuleSettings, ...] = ()
+    """The bundled rules (when default_rules), then rule_files', then the profile's own;
+    a later rule of the same name replaces an earlier one."""
+    channels: tuple[ChannelSettings, ...] = ()
+    routes: tuple[RouteSettings, ...] = ()
+    resolved_retention: float = 86400.0
+    """How long resolved alerts stay listed."""
+    external_url: str = ""
+    """Linked from notifications (e.g. a runbook index or a Grafana)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpCheckSettings:
+    name: str
+    url: str
+    method: str = "GET"
+    expect_status: tuple[int, ...] = ()
+    """Statuses that pass; empty: any 2xx or 3xx."""
+    body_match: str | None = None
+    """A regular expression the body must contain (searched, not anchored)."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Request headers; their values are secrets (Authorization…)."""
+    body: str | None = None
+    interval: float = 30.0
+    timeout: float = 10.0
+    window: float = 900.0
+    """Span the averages, percentiles and error rate are computed over."""
+    verify_tls: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    checks: tuple[HttpCheckSettings, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PrometheusQuerySettings:
+    name: str
+    """Becomes the metric prometheus.NAME, labelled by the result's labels."""
+    query: str
+    range: float = 3600.0
+    """How far back the first poll backfills the sparkline with a range query."""
+    step: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class PrometheusSettings:
+    url: str
+    queries: tuple[PrometheusQuerySettings, ...] = ()
+    interval: float = 30.0
+    timeout: float = 10.0
+    username: str | None = None
+    password: str | None = None
+    bearer_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertmanagerSettings:
+    url: str
+    interval: float = 15.0
+    timeout: float = 10.0
+    username: str | None = None
+    password: str | None = None
+    bearer_token: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderSettings:
     host: HostSettings | None  # None when the host provider is disabled
     aws: AwsSettings | None = None  # None when no account is configured
     kubernetes: KubernetesSettings | None = None  # None unless enabled
+    http: HttpSettings = HttpSettings()
+    prometheus: PrometheusSettings | None = None
+    alertmanager: AlertmanagerSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,6 +511,7 @@ class Settings:
     secrets: frozenset[str] = frozenset()
     ha: HaSettings = HaSettings()
     backups: BackupSettings = BackupSettings()
+    alerts: AlertsSettings = AlertsSettings()
 
     def redact(self, text: str) -> str:
         """``text`` with every secret value seen while loading replaced by ***."""
@@ -442,7 +599,7 @@ class Settings:
                 # Watches push changes; --refresh only caps how often the screen takes them.
                 kube = dataclasses.replace(kube, refresh=min(seconds, 60.0))
             result = dataclasses.replace(
-                result, providers=ProviderSettings(host=host, aws=aws, kubernetes=kube))
+                result, providers=dataclasses.replace(self.providers, host=host, aws=aws, kubernetes=kube))
         if role is not None:
             _check_choice(role, ROLES, "--role")
             result = dataclasses.replace(result, role=role)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,32 @@ class Snapshot:
     def metrics(self) -> Mapping[str, float]:
         """Numeric series to append to the store (key -> value), e.g. "cpu.percent"."""
         return {}
+
+    def alert_samples(self, provider: str) -> Iterable[Sample]:
+        """What alert rules see of this snapshot: by default each metric as
+        `<provider>.<key>` without labels (host.cpu.percent). Snapshots of many
+        things (members, targets, instances) override it to name the thing in labels,
+        so one rule covers them all: ha.lag_seconds{cluster="main",member="pg2"}."""
+        return [Sample(f"{provider}.{key}", (), float(value), self.taken_at)
+                for key, value in self.metrics().items()]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One value an alert rule can test: a metric path, its labels (sorted pairs) and when."""
+
+    name: str
+    labels: tuple[tuple[str, str], ...]
+    value: float
+    at: float
+
+    def label(self, name: str) -> str:
+        return next((v for k, v in self.labels if k == name), "")
+
+
+def labels_of(**labels: str | None) -> tuple[tuple[str, str], ...]:
+    """Sorted label pairs, leaving out the empty ones."""
+    return tuple(sorted((k, v) for k, v in labels.items() if v))
 
 
 def _plain(value: Any) -> Any:

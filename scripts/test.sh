@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh Debian 12 machine: installs what the tests need
-# (tmux, PostgreSQL, Patroni, etcd, MariaDB and pgBackRest from Debian, the Python packages pinned in constraints.txt), checks
+# (tmux, PostgreSQL, Patroni, etcd, MariaDB, pgBackRest, Prometheus, Alertmanager and
+# node exporter from Debian, the Python packages pinned in constraints.txt), checks
 # lint and the dependency set, then runs pytest. Extra args go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,9 @@ command -v patroni >/dev/null 2>&1 || need_apt+=(patroni)
 command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server etcd-client)
 command -v mariadbd >/dev/null 2>&1 || need_apt+=(mariadb-server mariadb-client)
 command -v pgbackrest >/dev/null 2>&1 || need_apt+=(pgbackrest)
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
+command -v prometheus-node-exporter >/dev/null 2>&1 || need_apt+=(prometheus-node-exporter)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -q

@@ -38,6 +38,7 @@ class ViewInfo:
 
 RESOURCE_VIEWS: tuple[ViewInfo, ...] = (
     ViewInfo("host", "h", "Host", "host processes", "host"),
+    ViewInfo("http", "u", "HTTP", "HTTP health checks", "http"),
     ViewInfo("ec2", "e", "EC2", "EC2 instances", "aws.ec2", "resources.aws"),
     ViewInfo("ebs", "v", "EBS", "EBS volumes", "aws.ebs", "resources.aws"),
     ViewInfo("rds", "d", "RDS", "RDS databases", "aws.rds", "resources.aws"),

@@ -11,7 +11,10 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from providers.store import Store
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,10 @@ class Provider(ABC):
     @abstractmethod
     async def poll(self) -> Snapshot:
         """Fetch fresh data. Raise on failure: the runtime records and backs off."""
+
+    def bind_store(self, store: Store) -> None:
+        """Called once by the runtime: providers that read the others' snapshots (the
+        alert engine) keep the store; the rest ignore it."""
 
     def actions(self) -> list[ActionSpec]:
         """Mutating operations this provider offers."""

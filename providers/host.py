@@ -16,7 +16,16 @@ from typing import Any
 
 import psutil
 
-from providers.base import ActionResult, ActionSpec, ActionTarget, Provider, Risk, Snapshot
+from providers.base import (
+    ActionResult,
+    ActionSpec,
+    ActionTarget,
+    Provider,
+    Risk,
+    Sample,
+    Snapshot,
+    labels_of,
+)
 from providers.rates import CounterRates, cpu_busy_percent
 
 DEFAULT_EXCLUDE_FSTYPES = (
@@ -116,6 +125,16 @@ class HostSnapshot(Snapshot):
             "load.1m": self.cpu.load_avg[0],
         }
         return {k: v for k, v in values.items() if v is not None}
+
+    def alert_samples(self, provider: str) -> list[Sample]:
+        """The host figures, plus host.disk.percent per mount (a rule per disk would
+        not survive a new mount)."""
+        host = labels_of(host=self.hostname)
+        out = [Sample(f"{provider}.{key}", host, float(value), self.taken_at)
+               for key, value in self.metrics().items()]
+        out += [Sample(f"{provider}.disk.percent", labels_of(host=self.hostname, mount=d.mount),
+                       d.percent, self.taken_at) for d in self.disks]
+        return out
 
 
 def _total(a: float | None, b: float | None) -> float | None:

@@ -114,6 +114,7 @@ class Runtime:
         for provider in self.providers.values():
             provider.run_blocking = functools.partial(self._run_blocking, provider.name)
             provider.wake = functools.partial(self._wake_threadsafe, provider.name)
+            provider.bind_store(store)
 
     # -- blocking work -------------------------------------------------
 

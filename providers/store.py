@@ -82,6 +82,10 @@ class Store:
     def latest(self, provider: str) -> StoredSnapshot | None:
         return self._latest.get(provider)
 
+    def names(self) -> list[str]:
+        """Providers that have delivered a snapshot."""
+        return list(self._latest)
+
     def series(self, key: str) -> Series:
         found = self._series.get(key)
         if found is None:

@@ -19,7 +19,7 @@ from providers.aws.records import (
     RdsInstance,
     S3Bucket,
 )
-from providers.base import Snapshot
+from providers.base import Sample, Snapshot, labels_of
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,23 @@ class AwsSnapshot(Snapshot):
     def metrics(self) -> Mapping[str, float]:
         return fleet_metrics(self.service, self.items)
 
+    def alert_samples(self, provider: str) -> list[Sample]:
+        """The fleet figures (aws.ec2.cpu.avg) and, per resource, the newest value of each
+        CloudWatch metric it has (aws.ec2.cpu{account, region, instance, name})."""
+        out = list(super().alert_samples(provider))
+        noun = RESOURCE_LABEL.get(self.service, "resource")
+        for item in self.items:
+            windows = getattr(item, "metrics", None) or {}
+            if not windows:
+                continue
+            labels = labels_of(account=getattr(item, "account", ""), region=getattr(item, "region", ""),
+                               name=getattr(item, "name", ""), **{noun: getattr(item, "id", "")})
+            for key, window in windows.items():
+                last = window.last()
+                if last is not None:
+                    out.append(Sample(f"{provider}.{key}", labels, last, self.taken_at))
+        return out
+
     def fleet_history(self, key: str) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
         """CloudWatch's own history of a fleet figure (e.g. "cpu.avg"), bucket by bucket,
         so a summary sparkline is full as soon as the view opens instead of growing one
@@ -52,6 +69,10 @@ class AwsSnapshot(Snapshot):
     def _history_cache(self) -> dict[str, tuple[tuple[float, ...], tuple[float, ...]] | None]:
         return {}
 
+
+RESOURCE_LABEL = {"ec2": "instance", "ebs": "volume", "rds": "instance", "s3": "bucket",
+                  "lambda": "function", "elb": "load_balancer"}
+"""The label naming one resource of a service in its alert samples."""
 
 # fleet figure -> (the records' metric window, how windows combine at each timestamp)
 FLEET_HISTORY: dict[str, dict[str, tuple[str, str]]] = {

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from providers.base import Snapshot
+from providers.base import Sample, Snapshot, labels_of
 
 # Backup states, the same words for every source (details keep the source's own).
 COMPLETED, RUNNING, FAILED = "completed", "running", "failed"
@@ -190,6 +190,13 @@ class TargetSnapshot(Snapshot):
         if self.age is not None:
             out["age_seconds"] = self.age
         return out
+
+    def alert_samples(self, provider: str) -> list[Sample]:
+        """backups.<figure>{target}: one rule covers every target."""
+        figures = dict(self.metrics())
+        figures["verify_failed"] = 1.0 if self.verify_status == "failed" else 0.0
+        labels = labels_of(target=self.target)
+        return [Sample(f"backups.{key}", labels, value, self.taken_at) for key, value in figures.items()]
 
     def backup(self, backup_id: str) -> Backup | None:
         return next((b for b in self.backups if b.id == backup_id), None)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from providers.base import Snapshot
+from providers.base import Sample, Snapshot, labels_of
 
 # Roles, the same words for every engine (the detail pane shows the engine's own).
 PRIMARY = "primary"
@@ -163,6 +163,26 @@ class HaSnapshot(Snapshot):
                     out[f"{m.name}.cache_hit_ratio"] = m.stats.cache_hit_ratio
             for key, value in m.rates:
                 out[f"{m.name}.{key}"] = value
+        return out
+
+    def alert_samples(self, provider: str) -> list[Sample]:
+        """ha.<figure>{cluster, member}: one rule covers every member of every cluster.
+        member_unreachable and replication_broken are 0/1, so `== 1` rules read plainly."""
+        out: list[Sample] = []
+        for m in self.members:
+            labels = labels_of(cluster=self.cluster, member=m.name)
+            figures: dict[str, float | None] = {
+                "lag_seconds": m.lag_seconds,
+                "lag_bytes": None if m.lag_bytes is None else float(m.lag_bytes),
+                "member_unreachable": 0.0 if m.reachable else 1.0,
+                "replication_broken": 1.0 if m.replicating is False else 0.0,
+            }
+            if m.stats is not None and m.stats.connections is not None:
+                figures["connections"] = float(m.stats.connections)
+            out += [Sample(f"ha.{key}", labels, value, self.taken_at)
+                    for key, value in figures.items() if value is not None]
+        out.append(Sample("ha.degraded", labels_of(cluster=self.cluster),
+                          0.0 if self.health == HEALTHY else 1.0, self.taken_at))
         return out
 
 

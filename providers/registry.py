@@ -7,9 +7,11 @@ from providers.base import Provider
 from providers.host import HostProvider
 
 
-def build_providers(settings: Settings, *, read_only: bool = True) -> list[Provider]:
+def build_providers(settings: Settings, *, read_only: bool = True, alerting: bool = False) -> list[Provider]:
     """Read-only unless the caller is the interactive console: a headless
-    snapshot or a check can never reach a mutating SDK call."""
+    snapshot or a check can never reach a mutating SDK call. Only with `alerting`
+    (the console and `stacktop agent`) may the rule engine keep alert history and
+    send notifications; a `snapshot` or the read-only watch screen only shows them."""
     providers: list[Provider] = []
     host = settings.providers.host
     if host is not None:
@@ -51,4 +53,8 @@ def build_providers(settings: Settings, *, read_only: bool = True) -> list[Provi
         from providers.backups.build import build_backup_providers
 
         providers += build_backup_providers(settings, read_only=read_only)
+    # Last: the rule engine reads what the others found. Cheap to build; files open on first poll.
+    from providers.alerts.build import build_alert_providers
+
+    providers += build_alert_providers(settings, passive=not alerting)
     return providers

@@ -1,4 +1,5 @@
-"""Command line: the console, `watch`, `check`, `snapshot` and `backups export-schedule`.
+"""Command line: the console, `watch`, `check`, `snapshot`, `backups export-schedule`,
+`agent` (headless alerting) and `rules list|export`.
 
 Exit codes: 0 ok, 1 runtime failure (a provider failed in `snapshot`, the
 app crashed), 2 usage or configuration error. User-caused errors print one
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("watch", "check", "snapshot", "backups")
+COMMANDS = ("watch", "check", "snapshot", "backups", "agent", "rules")
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 
 
@@ -69,6 +70,8 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
                "  check      validate the configuration and list what would be polled\n"
                "  snapshot   poll every provider once and print JSON or text\n"
                "  backups    export-schedule TARGET: print a dump job as a crontab line or CronJob\n"
+               "  agent      headless: poll, evaluate alert rules and send notifications (systemd, k8s)\n"
+               "  rules      list the alert rules, or export them as a Prometheus rule file\n"
                "Run 'stacktop COMMAND --help' for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -110,7 +113,30 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
                         help="cron: a commented crontab line; k8s: a batch/v1 CronJob manifest")
     export.add_argument("--image", metavar="IMAGE",
                         help="container image of the CronJob (default: postgres:17 for pg_dump)")
-    return {"console": main, "watch": watch, "check": check, "snapshot": snapshot, "backups": backups}
+    agent = argparse.ArgumentParser(
+        prog="stacktop agent",
+        description="Run the providers, the alert rules and the notifications with no UI until "
+                    "SIGTERM/SIGINT (for systemd or a Kubernetes Deployment). Alert transitions and "
+                    "provider failures are logged to stderr, one line each. Only one stacktop per "
+                    "state file sends notifications: a console started beside the agent only shows.")
+    _common(agent, console=False)
+    agent.add_argument("--log-file", metavar="PATH", help="JSON-lines log (default: from config)")
+    agent.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
+                       help="log verbosity (default: from config, else info)")
+    rules = argparse.ArgumentParser(prog="stacktop rules", description="The alert rules of a profile.")
+    rule_commands = rules.add_subparsers(dest="rules_command", metavar="COMMAND", required=True)
+    listing = rule_commands.add_parser("list", help="print each rule: name, expression, for, origin")
+    _common(listing, console=False)
+    export_rules = rule_commands.add_parser(
+        "export", help="write the rules that map to PromQL as a Prometheus rule file",
+        description="Write the rules whose metrics Prometheus also has (node exporter figures, "
+                    "configured Prometheus queries) as a Prometheus rule file, and list on stderr "
+                    "the rules that do not map, with why.")
+    _common(export_rules, console=False)
+    export_rules.add_argument("--format", choices=("prometheus",), required=True)
+    export_rules.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    return {"console": main, "watch": watch, "check": check, "snapshot": snapshot, "backups": backups,
+            "agent": agent, "rules": rules}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_snapshot(args)
         if command == "backups":
             return run_backups_export(args)
+        if command == "agent":
+            return run_agent(args)
+        if command == "rules":
+            return run_rules(args)
         return run_console(args, read_only=command == "watch" or args.read_only)
     except UsageError as exc:
         print(f"stacktop: {exc}", file=sys.stderr)
@@ -181,6 +211,64 @@ def run_backups_export(args: argparse.Namespace) -> int:
     except ExportError as exc:
         raise UsageError(str(exc)) from None
     print(settings.redact(text), end="")
+    return EXIT_OK
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    settings = _load(args)
+    from config.durations import format_duration
+    from providers.alerts.build import rule_from_settings
+
+    rules = [rule_from_settings(r) for r in settings.alerts.rules]
+    if args.rules_command == "list":
+        for rule in rules:
+            wait = f" for {format_duration(rule.for_)}" if rule.for_ else ""
+            print(f"{rule.name}  [{rule.severity}]  {rule.expr}{wait}  ({rule.origin})")
+        print(f"{len(rules)} rule(s)")
+        return EXIT_OK
+    from providers.alerts.export import export_prometheus
+
+    prometheus = settings.providers.prometheus
+    result = export_prometheus(rules, prometheus.queries if prometheus else ())
+    if args.output:
+        try:
+            Path(args.output).write_text(result.text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+    else:
+        print(result.text, end="")
+    print(f"stacktop: exported {len(result.exported)} rule(s)"
+          + (f" to {args.output}" if args.output else ""), file=sys.stderr)
+    for name, reason in result.unmapped:
+        print(f"stacktop: not exported: {name}: {reason}", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_agent(args: argparse.Namespace) -> int:
+    """Headless alerting. Read-only towards the infrastructure: no action can run here."""
+    import asyncio
+
+    settings = _load(args)
+    _setup_logs(settings, args.log_file, args.log_level)
+    from providers.registry import build_providers
+    from providers.runtime import Runtime
+    from providers.store import Store
+    from tui.agent import log_to_stderr
+    from tui.agent import run_agent as agent_loop
+
+    log_to_stderr(settings.redact)
+    providers = build_providers(settings, read_only=True, alerting=True)
+    if not any(p.name == "alerts" for p in providers):
+        raise UsageError("no alert rules in this profile: add alerts.rules or keep alerts.default_rules on")
+    runtime = Runtime(providers, Store(settings.ui.history_points),
+                      max_concurrency=settings.runtime.max_concurrency,
+                      backoff_cap=settings.runtime.backoff_cap, jitter=settings.runtime.jitter,
+                      stale_after=settings.runtime.stale_after, redact=settings.redact)
+    alerts = settings.alerts
+    describe = (f"profile {settings.profile}; {len(providers)} providers "
+                f"({', '.join(p.name for p in providers)}); {len(alerts.rules)} rules every "
+                f"{alerts.evaluation_interval:g}s; {len(alerts.channels)} channel(s)")
+    asyncio.run(agent_loop(runtime, describe))
     return EXIT_OK
 
 
@@ -257,7 +345,7 @@ def run_console(args: argparse.Namespace, read_only: bool) -> int:
     try:
         with _demo(args) as demo:
             settings = demo.configure(settings)
-            providers = build_providers(settings, read_only=read_only)
+            providers = build_providers(settings, read_only=read_only, alerting=not read_only)
             runtime = Runtime(
                 providers, Store(settings.ui.history_points),
                 max_concurrency=settings.runtime.max_concurrency,

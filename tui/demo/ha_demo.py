@@ -10,25 +10,22 @@ demo never writes the user's state.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import logging
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from config.model import DbMembersSettings, HaClusterSettings, PatroniSettings, Settings
+from tui.demo.loop_thread import START_TIMEOUT, LoopThread
 
 log = logging.getLogger(__name__)
 
 PATRONI_CLUSTER = "demo"
 MARIADB_CLUSTER = "shop"
 MONITOR_USER = "monitor"
-START_TIMEOUT = 30.0
 T = TypeVar("T")
 
 
@@ -49,15 +46,14 @@ class HaDemoBackend:
         self.mariadb_dsns: tuple[str, ...] = ()
         self.timeline_file = ""
         self._dir: str | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._loop = LoopThread("ha-demo-simulators")
 
     def start(self) -> None:
         from tui.demo.mysql_sim import MysqlSim
         from tui.demo.patroni_sim import PatroniCluster, PatroniSim
 
         try:
-            self._start_loop()
+            self._loop.start()
             self._dir = tempfile.mkdtemp(prefix="stacktop-demo-ha-")
             self.timeline_file = os.path.join(self._dir, "ha-timeline.jsonl")
             cluster = PatroniCluster(scope=PATRONI_CLUSTER, seed=self.seed,
@@ -72,8 +68,7 @@ class HaDemoBackend:
 
     def stop(self) -> None:
         """Simulators, then the loop and its thread, then the temporary directory; never raises."""
-        loop, thread = self._loop, self._thread
-        if loop is not None:
+        if self._loop.running:
             for part, what in ((self.mysql, "MariaDB simulator"), (self.patroni, "Patroni simulator")):
                 if part is None:
                     continue
@@ -81,11 +76,7 @@ class HaDemoBackend:
                     self._run(part.stop(), timeout=10.0)
                 except Exception:
                     log.exception("demo %s did not stop", what)
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(loop.stop)
-        if thread is not None:
-            thread.join(timeout=10.0)
-        self._loop = self._thread = None
+        self._loop.stop()
         self.patroni = self.mysql = None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
@@ -106,36 +97,10 @@ class HaDemoBackend:
         ha = dataclasses.replace(settings.ha, timeline_file=self.timeline_file, clusters=kept + demo)
         return dataclasses.replace(settings, ha=ha, secrets=settings.secrets | {password})
 
-    # -- the loop thread
-
-    def _start_loop(self) -> None:
-        ready = threading.Event()
-        loop = asyncio.new_event_loop()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.call_soon(ready.set)
-            try:
-                loop.run_forever()
-            finally:
-                with contextlib.suppress(Exception):
-                    loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.close()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name="ha-demo-simulators", daemon=True)
-        self._thread.start()
-        if not ready.wait(START_TIMEOUT):
-            raise RuntimeError("the simulators' event loop did not start")
-
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float = START_TIMEOUT) -> T:
         """Run `coro` on the simulators' loop and wait for its result."""
-        assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+        return self._loop.run(coro, timeout)
 
     def call(self, fn: Any, *args: Any) -> Any:
         """Call `fn(*args)` on the simulators' loop (their state belongs to that thread)."""
-        async def run() -> Any:
-            return fn(*args)
-
-        return self._run(run())
+        return self._loop.call(fn, *args)

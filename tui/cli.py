@@ -279,7 +279,8 @@ def _demo(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         # Seeding the demo estate takes a few seconds before the screen appears: say so.
         print("stacktop: starting the demo backends (moto with a seeded AWS estate, "
               "a test Kubernetes API with a generated cluster, a simulated Patroni cluster "
-              "and MariaDB pair, a backup history)…", file=sys.stderr)
+              "and MariaDB pair, a backup history, services to health-check and a notification "
+              "receiver)…", file=sys.stderr)
     return DemoHarness(default_backends() if args.demo else [])
 
 

@@ -4,7 +4,8 @@ them again, in reverse order, whatever happens in between.
 Each provider with a remote API adds one DemoBackend: moto seeded with an AWS
 fleet, the test Kubernetes API serving a generated cluster, and the HA
 simulators (a Patroni cluster's REST API, a MariaDB primary and replica), and
-the backups' dump directories, snapshots and verification log.
+the backups' dump directories, snapshots and verification log, and the
+services the HTTP checks watch with the receiver the notifications go to.
 The host needs none: it is real.
 """
 
@@ -79,6 +80,7 @@ class DemoHarness:
 
 def default_backends() -> list[DemoBackend]:
     """The backends `--demo` starts; the host provider is real and needs none."""
+    from tui.demo.alerts_demo import AlertsDemoBackend
     from tui.demo.aws_fleet import MotoDemoBackend  # imports boto3 only when the demo runs
     from tui.demo.backups_demo import BackupsDemoBackend
     from tui.demo.ha_demo import HaDemoBackend
@@ -86,4 +88,4 @@ def default_backends() -> list[DemoBackend]:
 
     moto = MotoDemoBackend()
     # After moto: the backups backend adds snapshots to the seeded fleet.
-    return [moto, KubeDemoBackend(), HaDemoBackend(), BackupsDemoBackend(aws=moto)]
+    return [moto, KubeDemoBackend(), HaDemoBackend(), BackupsDemoBackend(aws=moto), AlertsDemoBackend()]

@@ -15,8 +15,11 @@ from typing import Any
 
 from config.errors import ConfigError
 from config.interpolation import interpolate
-from config.located_yaml import from_python, read_yaml
+from config.located_yaml import Located, from_python, read_yaml
 from config.model import (
+    AlertmanagerSettings,
+    AlertRuleSettings,
+    AlertsSettings,
     AuditSettings,
     AwsAccountSettings,
     AwsMetricSettings,
@@ -24,16 +27,22 @@ from config.model import (
     BackupSettings,
     BackupSourceSettings,
     BackupTargetSettings,
+    ChannelSettings,
     DbMembersSettings,
     HaClusterSettings,
     HaSettings,
     HostSettings,
+    HttpCheckSettings,
+    HttpSettings,
     KubernetesSettings,
     LogSettings,
     OperatorClusterSettings,
     PatroniSettings,
+    PrometheusQuerySettings,
+    PrometheusSettings,
     ProviderSettings,
     RetentionSettings,
+    RouteSettings,
     RuntimeSettings,
     Settings,
     UiSettings,
@@ -47,7 +56,17 @@ from config.profiles import (
     select_profile,
     split_profiles,
 )
-from config.schema import ENGINES, PROFILE_SCHEMA, Field, engine_given, source_kind, validate
+from config.schema import (
+    CHANNEL_KINDS,
+    ENGINES,
+    PROFILE_SCHEMA,
+    RULE_FILE_SCHEMA,
+    Field,
+    engine_given,
+    locate,
+    source_kind,
+    validate,
+)
 
 FOUND_BY_FLAG = "--config"
 FOUND_BY_ENV = "$STACKTOP_CONFIG"
@@ -59,6 +78,11 @@ OVERRIDES_SOURCE = "overrides"
 def bundled_default_path() -> str:
     """config/default.yaml as shipped inside the package."""
     return str(Path(__file__).resolve().parent / "default.yaml")
+
+
+def bundled_rules_path() -> str:
+    """config/rules/default.yaml: the default alert rules (alerts.default_rules)."""
+    return str(Path(__file__).resolve().parent / "rules" / "default.yaml")
 
 
 def examples_dir() -> str:
@@ -134,6 +158,7 @@ def load_settings(
     values, secrets = validate(
         schema, body, home=_home(env), extra_names=("extends", "profiles")
     )
+    rules = load_alert_rules(values["alerts"], body, home=_home(env))
     return build_settings(
         values,
         profile=name,
@@ -142,6 +167,7 @@ def load_settings(
         profiles=profiles.names,
         secrets=secrets,
         env=env,
+        alert_rules=rules,
     )
 
 
@@ -154,8 +180,10 @@ def build_settings(
     profiles: tuple[str, ...],
     secrets: frozenset[str],
     env: Mapping[str, str],
+    alert_rules: tuple[AlertRuleSettings, ...] = (),
 ) -> Settings:
-    """Validated plain values -> Settings, filling defaults that depend on the machine."""
+    """Validated plain values -> Settings, filling defaults that depend on the machine.
+    ``alert_rules`` are the merged rules of every source (load_alert_rules)."""
     defaults_dir = state_dir(env)
     log = values["log"]
     host = values["providers"]["host"]
@@ -177,10 +205,12 @@ def build_settings(
             host=HostSettings(**host) if host["enabled"] else None,
             aws=_aws_settings(values["providers"]["aws"]),
             kubernetes=_kubernetes_settings(values["providers"]["kubernetes"], env),
+            **_alerting_providers(values["providers"]),
         ),
         secrets=secrets,
         ha=_ha_settings(values["ha"], defaults_dir),
         backups=_backup_settings(values["backups"], defaults_dir),
+        alerts=_alerts_settings(values["alerts"], defaults_dir, alert_rules),
     )
 
 
@@ -231,6 +261,138 @@ def _backup_settings(backups: Mapping[str, Any], defaults_dir: str) -> BackupSet
         pg_bin_dir=backups["pg_bin_dir"],
         scratch_dir=backups["scratch_dir"],
     )
+
+
+def load_alert_rules(alerts: Mapping[str, Any], body: Located | None, *,
+                     home: str | None = None) -> tuple[AlertRuleSettings, ...]:
+    """The bundled rules (when default_rules), then each rule file's, then the profile's.
+    A later rule replaces an earlier one of the same name, in its place, so a profile can
+    retune a bundled rule by writing one of the same name. Errors in a rule file point
+    into that file."""
+    merged: dict[str, AlertRuleSettings] = {}
+    sources: list[tuple[Located | None, str]] = []
+    if alerts["default_rules"]:
+        sources.append((None, bundled_rules_path()))
+    for i, path in enumerate(alerts["rule_files"]):
+        sources.append((_node_at(body, f"alerts.rule_files[{i}]"), path))
+    for listed_at, path in sources:
+        for rule in _rule_file(path, listed_at, home):
+            merged[rule.name] = rule
+    for i, rule in enumerate(alerts["rules"]):
+        node = _node_at(body, f"alerts.rules[{i}]")
+        merged[rule["name"]] = _alert_rule(rule, _origin(node))
+    return tuple(merged.values())
+
+
+def _node_at(body: Located | None, where: str) -> Located | None:
+    return None if body is None else locate(body, where)
+
+
+def _origin(node: Located | None) -> str:
+    if node is None:
+        return ""
+    return f"{node.file}:{node.line}" if node.line is not None else node.file
+
+
+def _rule_file(path: str, listed_at: Located | None, home: str | None) -> list[AlertRuleSettings]:
+    if not os.path.isfile(path):
+        message = (f"rule file {path} not found — check the path (a relative path starts at "
+                   "this config file's directory)")
+        raise listed_at.error(message) if listed_at is not None else ConfigError(message, file=path)
+    node = read_yaml(path)
+    if node is None:
+        raise ConfigError("the rule file is empty — give a top-level rules: list", file=path, line=1)
+    if isinstance(node.value, dict) and "groups" in node.value and "rules" not in node.value:
+        raise node.value["groups"].error(
+            "this looks like a Prometheus rule file (groups:) — a stacktop rule file holds a "
+            "top-level rules: list of {name, expr, for, severity, labels, annotations}",
+            at_key=True)
+    values, _ = validate(RULE_FILE_SCHEMA, node, home=home)
+    return [_alert_rule(rule, _origin(locate(node, f"rules[{i}]")))
+            for i, rule in enumerate(values["rules"])]
+
+
+def _alert_rule(rule: Mapping[str, Any], origin: str) -> AlertRuleSettings:
+    return AlertRuleSettings(
+        name=rule["name"],
+        expr=rule["expr"],
+        for_=rule["for"],
+        keep_firing_for=rule["keep_firing_for"],
+        severity=rule["severity"],
+        labels=tuple(sorted((rule["labels"] or {}).items())),
+        annotations=tuple((rule["annotations"] or {}).items()),
+        origin=origin,
+    )
+
+
+def _alerts_settings(alerts: Mapping[str, Any], defaults_dir: str,
+                     rules: tuple[AlertRuleSettings, ...]) -> AlertsSettings:
+    return AlertsSettings(
+        evaluation_interval=alerts["evaluation_interval"],
+        state_file=alerts["state_file"] or os.path.join(defaults_dir, "alerts.db"),
+        notification_log=alerts["notification_log"]
+        or os.path.join(defaults_dir, "notifications.jsonl"),
+        default_rules=alerts["default_rules"],
+        rules=rules,
+        channels=tuple(_channel(c) for c in alerts["channels"]),
+        routes=tuple(_route(r) for r in alerts["routes"]),
+        resolved_retention=alerts["resolved_retention"],
+        external_url=alerts["external_url"],
+    )
+
+
+def _channel(channel: Mapping[str, Any]) -> ChannelSettings:
+    kind = next(k for k in CHANNEL_KINDS if channel[k] is not None)  # the schema demands one
+    body = channel[kind]
+    common = {k: channel[k] for k in ("name", "timeout", "attempts", "backoff")}
+    if kind == "email":
+        body = _unset_empty(body)
+        return ChannelSettings(kind=kind, host=body["host"], port=body["port"],
+                               starttls=body["starttls"], username=body["username"],
+                               password=body["password"], sender=body["from"],
+                               recipients=tuple(body["to"]), **common)
+    headers = tuple(sorted((body.get("headers") or {}).items()))
+    return ChannelSettings(kind=kind, url=body["url"], headers=headers, **common)
+
+
+def _route(route: Mapping[str, Any]) -> RouteSettings:
+    return RouteSettings(
+        channels=tuple(route["channels"]),
+        match=tuple(sorted((route["match"] or {}).items())),
+        match_re=tuple(sorted((route["match_re"] or {}).items())),
+        group_by=tuple(route["group_by"]),
+        group_wait=route["group_wait"],
+        group_interval=route["group_interval"],
+        repeat_interval=route["repeat_interval"],
+        send_resolved=route["send_resolved"],
+        continue_=route["continue"],
+    )
+
+
+def _alerting_providers(providers: Mapping[str, Any]) -> dict[str, Any]:
+    """providers.http, .prometheus and .alertmanager as ProviderSettings keywords."""
+    http, prometheus, alertmanager = (providers["http"], providers["prometheus"],
+                                      providers["alertmanager"])
+    checks = tuple(HttpCheckSettings(**{
+        **check,
+        "expect_status": tuple(check["expect_status"]),
+        "headers": tuple(sorted((check["headers"] or {}).items())),
+    }) for check in http["checks"])
+    out: dict[str, Any] = {"http": HttpSettings(checks=checks)}
+    if prometheus is not None:
+        queries = tuple(PrometheusQuerySettings(**q) for q in prometheus["queries"])
+        out["prometheus"] = PrometheusSettings(**{**_unset_empty(prometheus), "queries": queries})
+    if alertmanager is not None:
+        out["alertmanager"] = AlertmanagerSettings(**_unset_empty(alertmanager))
+    return out
+
+
+def _unset_empty(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Credentials given as ${VAR:-} with VAR unset are absent, not empty."""
+    return {k: (None if k in _CREDENTIALS and v == "" else v) for k, v in body.items()}
+
+
+_CREDENTIALS = ("username", "password", "bearer_token")
 
 
 def _backup_source(source: Mapping[str, Any]) -> BackupSourceSettings:

@@ -8,6 +8,7 @@ Secret values seen while loading travel with them so every output path
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
@@ -538,7 +539,9 @@ class Settings:
             f"jitter {runtime.jitter:g}, stale after {runtime.stale_after:g} intervals",
         ]
         host, aws, kube = self.providers.host, self.providers.aws, self.providers.kubernetes
-        if host is None and aws is None and kube is None:
+        http, prom, am = self.providers.http, self.providers.prometheus, self.providers.alertmanager
+        if (host is None and aws is None and kube is None and not http.checks and prom is None
+                and am is None):
             lines.append("providers none enabled")
         if host is not None:
             lines.append(
@@ -576,7 +579,31 @@ class Settings:
                 rpo = f"rpo {format_duration(t.rpo)}" if t.rpo is not None else "no rpo"
                 lines.append(f"  target {t.name}: {t.source.describe_source()}; "
                              f"schedule {t.schedule or 'none'}; {rpo}; {t.retention.summary()}")
+        lines += self._describe_alerting()
         return [self.redact(line) for line in lines]
+
+    def _describe_alerting(self) -> list[str]:
+        """The alerts, http, prometheus and alertmanager lines (never a webhook URL)."""
+        alerts, http = self.alerts, self.providers.http
+        bundled_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules", "default.yaml")
+        bundled = sum(1 for r in alerts.rules if r.origin.rpartition(":")[0] == bundled_file)
+        lines = [f"alerts    {len(alerts.rules)} rules ({bundled} bundled); evaluated every "
+                 f"{format_duration(alerts.evaluation_interval)}; state {alerts.state_file}; "
+                 f"{len(alerts.channels)} channels, {len(alerts.routes)} routes"]
+        lines += [f"  channel {c.name}: {c.describe()}" for c in alerts.channels]
+        if http.checks:
+            checks = ", ".join(f"{c.name} ({c.method} {_without_query(c.url)} every "
+                               f"{format_duration(c.interval)})"
+                               for c in http.checks)
+            lines.append(f"http      {len(http.checks)} checks: {checks}")
+        prom, am = self.providers.prometheus, self.providers.alertmanager
+        if prom is not None:
+            names = ", ".join(q.name for q in prom.queries) or "none"
+            lines.append(f"prometheus {prom.url}; {len(prom.queries)} queries ({names}); "
+                         f"every {format_duration(prom.interval)}")
+        if am is not None:
+            lines.append(f"alertmanager {am.url}; every {format_duration(am.interval)}")
+        return lines
 
     def with_overrides(
         self,
@@ -598,8 +625,16 @@ class Settings:
             if kube is not None:
                 # Watches push changes; --refresh only caps how often the screen takes them.
                 kube = dataclasses.replace(kube, refresh=min(seconds, 60.0))
-            result = dataclasses.replace(
-                result, providers=dataclasses.replace(self.providers, host=host, aws=aws, kubernetes=kube))
+            http = HttpSettings(checks=tuple(dataclasses.replace(c, interval=seconds)
+                                             for c in self.providers.http.checks))
+            prom, am = self.providers.prometheus, self.providers.alertmanager
+            if prom is not None:
+                prom = dataclasses.replace(prom, interval=seconds)
+            if am is not None:
+                am = dataclasses.replace(am, interval=seconds)
+            result = dataclasses.replace(result, providers=dataclasses.replace(
+                self.providers, host=host, aws=aws, kubernetes=kube, http=http, prometheus=prom,
+                alertmanager=am))
         if role is not None:
             _check_choice(role, ROLES, "--role")
             result = dataclasses.replace(result, role=role)
@@ -613,6 +648,13 @@ class Settings:
                 result, log=dataclasses.replace(self.log, level=log_level)
             )
         return result
+
+
+def _without_query(url: str) -> str:
+    """A URL for `stacktop check`: a query string may carry a token, so it shows as ?…"""
+    base, query_mark, _ = url.partition("?")
+    base = base.partition("#")[0]
+    return base + ("?…" if query_mark else "")
 
 
 def _positive_duration(value: float | str, flag: str) -> float:

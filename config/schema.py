@@ -580,6 +580,389 @@ BACKUPS_SCHEMA = section(
 )
 
 
+# --------------------------------------------------------------------------- alerts
+
+ALERT_SEVERITIES = ("critical", "warning", "info")
+CHANNEL_KINDS = ("slack", "discord", "webhook", "email")
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT")
+_RULE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CHANNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+_CHECK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_QUERY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_HTTP_URL = re.compile(r"^https?://[^/\s?#]+[^\s]*$")
+RESERVED_LABELS = ("alertname", "severity")
+
+
+def check_regex(pattern: str) -> str | None:
+    """What is wrong with a regular expression, or None."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return f"the regular expression does not compile ({exc.msg}) — check its brackets and escapes"
+    return None
+
+
+def check_url(url: str, example: str, *, secret: bool = False, credentials: str = "") -> str | None:
+    """What is wrong with an http(s) URL, or None; a secret URL is never echoed."""
+    shown = "this value" if secret else repr(url)
+    if not _HTTP_URL.match(url):
+        return f"{shown} is not an http(s) URL like {example}"
+    if credentials and "@" in url.split("://", 1)[1].split("/", 1)[0]:
+        return f"take the credentials out of the URL and set {credentials} (a URL is shown on screen)"
+    return None
+
+
+_TEMPLATE = re.compile(r"\{\{\s*(.*?)\s*\}\}", re.DOTALL)
+_TEMPLATE_KNOWN = re.compile(r"\$value|\$labels\.[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_template(template: str) -> str | None:
+    """What an annotation template uses that is not filled in, or None: only
+    {{ $value }} and {{ $labels.NAME }} are (providers/alerts/templates.py)."""
+    for found in _TEMPLATE.finditer(template):
+        if _TEMPLATE_KNOWN.fullmatch(found.group(1)) is None:
+            return (f"unknown template expression {found.group(0)!r}: "
+                    "use {{ $value }} or {{ $labels.NAME }}")
+    if "{{" in _TEMPLATE.sub("", template):
+        return "unclosed '{{' in template: close it with '}}'"
+    return None
+
+
+def _check_label_names(labels: Mapping[str, Any] | None, what: str) -> Problem:
+    for name in labels or {}:
+        if not _LABEL_NAME.match(name):
+            return f"{what}.{name}", (f"{name!r} is not a label name (letters, digits and '_', "
+                                      "not first a digit)")
+    return None
+
+
+def _check_rule(rule: Mapping[str, Any]) -> Problem:
+    from providers.alerts.expr import ExprError, parse  # the parser the engine uses
+
+    if not _RULE_NAME.match(rule["name"]):
+        return "name", (f"rule name {rule['name']!r}: start with a letter, then letters, digits and "
+                        "'_' (it becomes the alertname label), e.g. HostCpuHigh")
+    try:
+        parse(rule["expr"])
+    except ExprError as exc:
+        return "expr", f"{exc.message} (at character {exc.column} of the expression)"
+    if problem := _check_label_names(rule["labels"], "labels"):
+        return problem
+    for name in RESERVED_LABELS:
+        if name in (rule["labels"] or {}):
+            fix = "set severity: on the rule" if name == "severity" else "rename the rule"
+            return f"labels.{name}", f"the label {name} is set by stacktop — {fix}"
+    for key, template in (rule["annotations"] or {}).items():
+        if problem := check_template(template):
+            return f"annotations.{key}", problem
+    return None
+
+
+def _check_unique_names(items: Sequence[Mapping[str, Any]], what: str) -> tuple[str, str] | None:
+    first: dict[str, int] = {}
+    for i, item in enumerate(items):
+        name = item["name"]
+        if name in first:
+            return f"[{i}].name", (f"{what} {name!r} is defined twice in this list (also [{first[name]}]) "
+                                   "— names must be unique")
+        first[name] = i
+    return None
+
+
+def _check_rules(rules: Sequence[Mapping[str, Any]]) -> Problem:
+    return _check_unique_names(rules, "rule")
+
+
+def _check_hook(body: Mapping[str, Any]) -> Problem:
+    if problem := check_url(body["url"], "https://hooks.example.com/… (use ${ENV_VAR})", secret=True):
+        return "url", problem
+    return None
+
+
+def _check_email(email: Mapping[str, Any]) -> Problem:
+    if not email["to"]:
+        return "to", "to is empty — list at least one recipient address"
+    for address in (email["from"], *email["to"]):
+        if "@" not in address or any(c.isspace() for c in address.strip()):
+            return ("from" if address == email["from"] else "to"), (
+                f"{address!r} is not an email address like oncall@example.com")
+    if email["password"] and not email["username"]:
+        return "password", "a password needs a username: set username too"
+    return None
+
+
+def _check_channel(channel: Mapping[str, Any]) -> Problem:
+    if not _CHANNEL_NAME.match(channel["name"]):
+        return "name", f"channel name {channel['name']!r}: use letters, digits, '-' and '_'"
+    given = [kind for kind in CHANNEL_KINDS if channel[kind] is not None]
+    if len(given) == 1:
+        return None
+    message = ("give exactly one of slack, discord, webhook or email "
+               f"({'got ' + ' and '.join(given) if given else 'got none'})")
+    return (given[1], message) if given else message
+
+
+def _check_channels(channels: Sequence[Mapping[str, Any]]) -> Problem:
+    return _check_unique_names(channels, "channel")
+
+
+def _check_route(route: Mapping[str, Any]) -> Problem:
+    if not route["channels"]:
+        return "channels", "channels is empty — name at least one channel of alerts.channels"
+    if problem := _check_label_names(route["match"], "match"):
+        return problem
+    if problem := _check_label_names(route["match_re"], "match_re"):
+        return problem
+    for name, pattern in (route["match_re"] or {}).items():
+        if problem := check_regex(pattern):
+            return f"match_re.{name}", problem
+    for i, name in enumerate(route["group_by"]):
+        if not _LABEL_NAME.match(name):
+            return f"group_by[{i}]", f"{name!r} is not a label name (letters, digits and '_')"
+    return None
+
+
+def _check_alerts(alerts: Mapping[str, Any]) -> Problem:
+    """Routes name configured channels."""
+    known = [c["name"] for c in alerts["channels"]]
+    for i, route in enumerate(alerts["routes"]):
+        for j, name in enumerate(route["channels"]):
+            if name in known:
+                continue
+            where = f"routes[{i}].channels[{j}]"
+            if not known:
+                return where, f"unknown channel {name!r} — alerts.channels is empty: add the channel there"
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            return where, f"unknown channel {name!r} — {hint}alerts.channels has: {', '.join(known)}"
+    if alerts["external_url"] and (problem := check_url(alerts["external_url"], "https://grafana.example.com")):
+        return "external_url", problem
+    return None
+
+
+def _hook(what: str, example: str) -> Field:
+    return optional(section(
+        f"{what}.",
+        url=required(text(f"The webhook URL, e.g. {example}; a secret: use ${{ENV_VAR}}.", secret=True)),
+        check=_check_hook,
+    ))
+
+
+RULE = section(
+    "One alert rule: when its expression holds (for long enough) an alert fires.",
+    name=required(text("Rule name, the alertname label, e.g. HostCpuHigh ([A-Za-z][A-Za-z0-9_]*); "
+                       "a rule of the same name replaces an earlier one.")),
+    expr=required(text("METRIC{MATCHERS} OP NUMBER, e.g. host.cpu.percent > 80 "
+                       "(see docs/alert-rules.md).")),
+    **{"for": duration("How long the expression must hold before the alert fires (pending until "
+                       "then).", 0.0, minimum=0.0)},
+    keep_firing_for=duration("A firing alert stays firing this long after the expression stops "
+                             "holding (against flapping).", 0.0, minimum=0.0),
+    severity=enum("How bad: routes and colours go by it.", ALERT_SEVERITIES, "warning"),
+    labels=mapping_of(text("A label value."), "Extra labels on the alert (routes and silences "
+                      "match them).", default_doc="none"),
+    annotations=mapping_of(text("A template."), "summary, description, runbook_url …; "
+                           "{{ $value }} and {{ $labels.NAME }} are filled in.", default_doc="none"),
+    check=_check_rule,
+)
+
+RULES = list_of(RULE, "Alert rules; see docs/alert-rules.md.", check=_check_rules)
+
+RULE_FILE_SCHEMA = section("A rule file: a top-level rules: list.", rules=RULES)
+
+CHANNEL = section(
+    "One place notifications go: exactly one of slack, discord, webhook or email.",
+    name=required(text("Channel name routes refer to, e.g. oncall-slack.")),
+    slack=_hook("A Slack incoming webhook", "https://hooks.slack.com/services/T…/B…/…"),
+    discord=_hook("A Discord webhook", "https://discord.com/api/webhooks/…/…"),
+    webhook=optional(section(
+        "A generic JSON POST of the alerts (Alertmanager-like payload).",
+        url=required(text("The URL to POST to; a secret: use ${ENV_VAR}.", secret=True)),
+        headers=mapping_of(text("A header value (a secret).", secret=True),
+                           "Extra request headers, e.g. Authorization: Bearer ${TOKEN}.",
+                           default_doc="none"),
+        check=_check_hook,
+    )),
+    email=optional(section(
+        "Email over SMTP.",
+        host=required(text("The SMTP server.")),
+        port=integer("The SMTP port.", 587, minimum=1, maximum=65535),
+        starttls=boolean("Upgrade the connection with STARTTLS before logging in.", True),
+        username=text("SMTP login.", default_doc="no login"),
+        password=text("SMTP password; use ${ENV_VAR}.", secret=True),
+        **{"from": required(text("Sender address, e.g. stacktop@example.com."))},
+        to=required(list_of(text("An address."), "Recipient addresses.")),
+        check=_check_email,
+    )),
+    timeout=duration("A send slower than this fails (and is retried).", 10.0, minimum=0.1),
+    attempts=integer("Tries per notification (the first plus retries) on 5xx, 429, timeouts and "
+                     "refused connections.", 4, minimum=1, maximum=10),
+    backoff=duration("Wait before the first retry; doubled before each next one.", 2.0, minimum=0.0),
+    check=_check_channel,
+)
+
+ROUTE = section(
+    "Which alerts go to which channels, and how often; the first matching route takes an "
+    "alert unless it says continue.",
+    channels=required(list_of(text("A channel name."), "Channels (names of alerts.channels) that "
+                              "get the alerts.")),
+    match=mapping_of(text("A label value."), "Labels the alert must have (severity is a label).",
+                     default_doc="every alert"),
+    match_re=mapping_of(text("A regular expression."), "Labels that must match these regular "
+                        "expressions (anchored at both ends).", default_doc="none"),
+    group_by=list_of(text("A label name."), "Alerts with the same values of these labels go out "
+                     "in one message.", ("alertname",)),
+    group_wait=duration("How long a new group waits for more alerts before its first message.",
+                        30.0, minimum=0.0),
+    group_interval=duration("How long before a group that changed is sent again.", 300.0,
+                            minimum=1.0),
+    repeat_interval=duration("How long before an unchanged, still firing group is sent again.",
+                             4 * 3600.0, minimum=60.0),
+    send_resolved=boolean("Also say when the alerts resolve.", True),
+    check=_check_route,
+    **{"continue": boolean("Keep trying later routes after this one matched.", False)},
+)
+
+ALERTS_SCHEMA = section(
+    "Alert rules evaluated over every provider's data, and where notifications go.",
+    check=_check_alerts,
+    evaluation_interval=duration("Time between rule evaluations.", 5.0, minimum=1.0),
+    state_file=path("SQLite file of alert states, transitions, silences and acknowledgements.",
+                    default_doc="alerts.db in the log's default directory"),
+    notification_log=path("Where every notification's outcome is recorded (JSON lines).",
+                          default_doc="notifications.jsonl in the log's default directory"),
+    default_rules=boolean("Load the bundled rules (config/rules/default.yaml) first.", True),
+    rule_files=list_of(path("A YAML file with a top-level rules: list (relative to this file)."),
+                       "Rule files, read after the bundled rules and before rules below.",
+                       default_doc="none"),
+    rules=RULES,
+    channels=list_of(CHANNEL, "Where notifications go.", check=_check_channels),
+    routes=list_of(ROUTE, "Which alerts go to which channels; none: nothing is sent."),
+    resolved_retention=duration("How long resolved alerts stay listed.", 86400.0, minimum=60.0),
+    external_url=text("Linked from notifications (a Grafana or a runbook index).", "",
+                      default_doc="none"),
+)
+
+
+# --------------------------------------------------------------------------- http, prometheus, alertmanager
+
+
+def _check_http_check(check: Mapping[str, Any]) -> Problem:
+    if not _CHECK_NAME.match(check["name"]):
+        return "name", (f"check name {check['name']!r}: use lower-case letters, digits, '-' and '_' "
+                        "(it becomes the metric path http.NAME.…)")
+    if problem := check_url(check["url"], "https://api.example.com/health",
+                            credentials="headers (Authorization: ${TOKEN})"):
+        return "url", problem
+    if check["body_match"] is not None and (problem := check_regex(check["body_match"])):
+        return "body_match", problem
+    if check["body"] is not None and check["method"] not in ("POST", "PUT"):
+        return "body", f"a body is sent with POST or PUT, not {check['method']} — set method or remove body"
+    if check["window"] < check["interval"]:
+        return "window", (f"window ({format_duration(check['window'])}) is shorter than the interval "
+                          f"({format_duration(check['interval'])}) — it would hold at most one request")
+    return None
+
+
+def _check_http_checks(checks: Sequence[Mapping[str, Any]]) -> Problem:
+    return _check_unique_names(checks, "check")
+
+
+def _check_auth(body: Mapping[str, Any], example: str) -> Problem:
+    if problem := check_url(body["url"], example, credentials="username and password"):
+        return "url", problem
+    if body["password"] and not body["username"]:
+        return "password", "a password needs a username: set username too"
+    if body["bearer_token"] and body["username"]:
+        return "bearer_token", "give username/password or bearer_token, not both"
+    return None
+
+
+def _check_prometheus(body: Mapping[str, Any]) -> Problem:
+    for i, query in enumerate(body["queries"]):
+        if not _QUERY_NAME.match(query["name"]):
+            return f"queries[{i}].name", (
+                f"query name {query['name']!r}: start with a lower-case letter, then lower-case "
+                "letters, digits and '_' (it becomes the metric prometheus.NAME)")
+        if not query["query"].strip():
+            return f"queries[{i}].query", "the query is empty — give a PromQL expression"
+    if problem := _check_unique_names(body["queries"], "query"):
+        return f"queries{problem[0]}", problem[1]
+    return _check_auth(body, "http://prometheus:9090")
+
+
+def _check_alertmanager(body: Mapping[str, Any]) -> Problem:
+    return _check_auth(body, "http://alertmanager:9093")
+
+
+def _auth_fields(what: str) -> dict[str, Field]:
+    return {
+        "username": text(f"Basic auth user of {what}.", default_doc="no basic auth"),
+        "password": text("Basic auth password; use ${ENV_VAR}.", secret=True),
+        "bearer_token": text("Bearer token instead of basic auth; use ${ENV_VAR}.", secret=True),
+    }
+
+
+HTTP_SCHEMA = section(
+    "HTTP health checks: status, latency (avg/p95/p99 over a window), error rate and "
+    "consecutive failures of each URL.",
+    checks=list_of(
+        section(
+            "One URL requested on an interval.",
+            name=required(text("Short name ([a-z0-9_-]); the metrics are http.NAME.…")),
+            url=required(text("The http(s) URL to request.")),
+            method=enum("Request method.", HTTP_METHODS, "GET"),
+            expect_status=list_of(integer("A status code.", minimum=100, maximum=599),
+                                  "Statuses that pass.", default_doc="any 2xx or 3xx"),
+            body_match=text("A regular expression the response body must contain.",
+                            default_doc="any body"),
+            headers=mapping_of(text("A header value (a secret).", secret=True),
+                               "Request headers, e.g. Authorization: Bearer ${TOKEN}.",
+                               default_doc="none"),
+            body=text("Request body (POST and PUT).", default_doc="none"),
+            interval=duration("Time between requests.", 30.0, minimum=1.0),
+            timeout=duration("A response slower than this fails.", 10.0, minimum=0.1),
+            window=duration("Span of the latency percentiles and the error rate.", 900.0, minimum=1.0),
+            verify_tls=boolean("Check the server's TLS certificate.", True),
+            check=_check_http_check,
+        ),
+        "URLs to check; none leaves the http view with setup hints.",
+        check=_check_http_checks,
+    ),
+)
+
+PROMETHEUS_SCHEMA = optional(section(
+    "A Prometheus server: configured queries become series (prometheus.NAME) for sparklines "
+    "and rules.",
+    url=required(text("Base URL, e.g. http://prometheus:9090.")),
+    queries=list_of(
+        section(
+            "One PromQL query, polled as an instant query.",
+            name=required(text("Metric name ([a-z][a-z0-9_]*): rules see prometheus.NAME.")),
+            query=required(text("The PromQL expression, e.g. sum by (job) (up).")),
+            range=duration("How far back the first poll backfills the sparkline.", 3600.0,
+                           minimum=0.0),
+            step=duration("Resolution of that backfill.", 60.0, minimum=1.0),
+        ),
+        "Queries to poll.",
+    ),
+    interval=duration("Time between polls.", 30.0, minimum=1.0),
+    timeout=duration("A query slower than this fails.", 10.0, minimum=0.1),
+    **_auth_fields("Prometheus"),
+    check=_check_prometheus,
+))
+
+ALERTMANAGER_SCHEMA = optional(section(
+    "An Alertmanager: its alerts are listed on the Alerts tab; silences made there go to it.",
+    url=required(text("Base URL, e.g. http://alertmanager:9093.")),
+    interval=duration("Time between polls.", 15.0, minimum=1.0),
+    timeout=duration("A request slower than this fails.", 10.0, minimum=0.1),
+    **_auth_fields("Alertmanager"),
+    check=_check_alertmanager,
+))
+
+
 PROFILE_SCHEMA = section(
     "One profile: everything stacktop needs to know to run.",
     check=_check_backup_references,
@@ -759,6 +1142,9 @@ PROFILE_SCHEMA = section(
                               maximum=10000),
             check=_check_kubernetes,
         ),
+        http=HTTP_SCHEMA,
+        prometheus=PROMETHEUS_SCHEMA,
+        alertmanager=ALERTMANAGER_SCHEMA,
     ),
     ha=section(
         "Replicated databases shown on the HA tab.",
@@ -809,6 +1195,7 @@ PROFILE_SCHEMA = section(
         ),
     ),
     backups=BACKUPS_SCHEMA,
+    alerts=ALERTS_SCHEMA,
 )
 
 
@@ -1139,7 +1526,8 @@ def render_markdown(schema: Field = PROFILE_SCHEMA) -> str:
     for key_path, spec in iter_fields(schema):
         default = _format_default(spec)
         if spec.kind != "section":
-            literal = spec.default is not None and not (spec.default == "" and spec.default_doc)
+            literal = spec.default is not None and not spec.required and not (
+                spec.default in ("", ()) and spec.default_doc)
             default = f"`{default}`" if literal else default
         cells = [f"`{key_path}`", _type_text(spec), default, spec.doc]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")

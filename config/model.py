@@ -387,7 +387,7 @@ class ChannelSettings:
         """Where it sends, for `stacktop check` (never the URL: it is the secret)."""
         if self.kind == "email":
             return f"email via {self.host}:{self.port} to {', '.join(self.recipients)}"
-        return f"{self.kind} webhook"
+        return {"slack": "Slack webhook", "discord": "Discord webhook"}.get(self.kind, "JSON webhook")
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,6 +198,8 @@ class AlertsProvider(Provider):
     async def close(self) -> None:
         if self._notifier is not None:
             await self._notifier.close()
+        if self._engine is not None:
+            await asyncio.to_thread(self._engine.flush)
         if self._state is not None:
             await asyncio.to_thread(self._state.close)
         self._lease.release()

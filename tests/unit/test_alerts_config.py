@@ -217,7 +217,7 @@ def test_channels_and_routes_become_settings(tmp_path: Path) -> None:
     described = "\n".join(settings.describe())
     for secret in ("secret-part", "9999/hook", "tok-999", "abc123", "smtp-pass-77", "zz"):
         assert secret not in described
-    assert "  channel slack: slack webhook" in described
+    assert "  channel slack: Slack webhook" in described
     assert "  channel mail: email via 127.0.0.1:2525 to a@example.com, b@example.com" in described
 
 
@@ -323,7 +323,7 @@ def test_describe_lines(tmp_path: Path) -> None:
     state = tmp_path / ".local" / "state" / "stacktop" / "alerts.db"
     assert (f"alerts    16 rules (15 bundled); evaluated every 5s; state {state}; 1 channels, 1 routes"
             in lines)
-    assert "  channel hook: webhook webhook" in lines
+    assert "  channel hook: JSON webhook" in lines
     assert ("http      2 checks: api (GET https://api.test/health?… every 10s), "
             "web (HEAD http://web.test/ every 30s)") in lines
     assert "prometheus http://p:9090; 1 queries (load1); every 30s" in lines

@@ -96,6 +96,7 @@ class RuleEngine:
         by_metric: dict[str, list[Sample]] = defaultdict(list)
         for s in samples:
             by_metric[s.name].append(s)
+        wild: dict[str, list[Sample]] = {}
         by_rule: dict[str, list[AlertRow]] = defaultdict(list)
         for row in self._alerts.values():
             by_rule[row.name].append(row)
@@ -109,7 +110,7 @@ class RuleEngine:
             true: dict[str, tuple[Rule, Sample, Labels]] = {}
             selections: list[tuple[Rule, list[Sample]]] = []
             for rule in rules:
-                selected = _select(rule.query, by_metric, self._predicates[rule.name, rule.query])
+                selected = _select(rule.query, by_metric, self._predicates[rule.name, rule.query], wild)
                 if selected:
                     selections.append((rule, selected))
                 compare, threshold = _COMPARE[rule.query.op], rule.query.threshold
@@ -302,11 +303,15 @@ class RuleEngine:
         return ack
 
 
-def _select(query: Query, by_metric: dict[str, list[Sample]], keep: Callable[[Sample], bool] | None
-            ) -> list[Sample]:
-    """Query.select over samples grouped by metric name (a wildcard scans the names)."""
+def _select(query: Query, by_metric: dict[str, list[Sample]], keep: Callable[[Sample], bool] | None,
+            wild: dict[str, list[Sample]]) -> list[Sample]:
+    """Query.select over samples grouped by metric name. A wildcard scans the names
+    once per evaluation, whatever the number of rules sharing it (`wild` caches)."""
     if "*" in query.metric:
-        candidates = [s for name, group in by_metric.items() if query.metric_matches(name) for s in group]
+        candidates = wild.get(query.metric)
+        if candidates is None:
+            candidates = wild[query.metric] = [s for name, group in by_metric.items()
+                                               if query.metric_matches(name) for s in group]
     else:
         candidates = by_metric.get(query.metric, [])
     if keep is None:

@@ -1,6 +1,6 @@
 """The Resources tab: a view bar and one view per configured source (Host,
-EC2, EBS, RDS, S3, Lambda, ELB, and the Kubernetes Nodes, Workloads, Pods,
-Events and PVCs).
+HTTP checks, EC2, EBS, RDS, S3, Lambda, ELB, and the Kubernetes Nodes,
+Workloads, Pods, Events and PVCs).
 
 A view is built when first shown and only the shown one redraws; hidden ones
 catch up when shown. The bar's counts come straight from the store (a length
@@ -21,6 +21,7 @@ from textual.widget import Widget
 
 from providers.aws.snapshot import AwsSnapshot
 from providers.base import ActionTarget
+from providers.http_checks import DOWN, HttpChecksSnapshot
 from providers.k8s.snapshot import KubeSnapshot
 from providers.runtime import ProviderState
 from providers.store import Store
@@ -28,6 +29,7 @@ from tui.keymap import ViewInfo
 from tui.screens.aws_view import AwsView
 from tui.screens.aws_views import SERVICES
 from tui.screens.host_view import HostView
+from tui.screens.http_view import HttpView
 from tui.screens.kube_view import KubeView
 from tui.screens.kube_views import KUBE_VIEWS, KubeViewSpec, visible_records
 from widgets.resource_table import ResourceTable
@@ -127,6 +129,9 @@ class ResourcesTab(Vertical):
         view: Widget
         if view_id == "host":
             view = HostView(self.store, id="view-host")
+        elif view_id == "http":
+            view = HttpView(self.store, self.states, provider=self._info[view_id].provider,
+                            details=self._details_wanted(), id="view-http")
         elif (kube := kube_spec(view_id)) is not None:
             view = KubeView(kube, self.store, self.states, namespace=self.namespace,
                             details=self._details_wanted(), id=f"view-{view_id}")
@@ -199,7 +204,7 @@ class ResourcesTab(Vertical):
         """The bar's counts, and the shown view (each redraws only what changed)."""
         self._show_bar()
         view = self.active_view
-        if isinstance(view, HostView | AwsView | KubeView):
+        if isinstance(view, HostView | AwsView | KubeView | HttpView):
             view.update_from_store()
 
     def _show_bar(self) -> None:
@@ -221,6 +226,9 @@ class ResourcesTab(Vertical):
             # What the view lists: narrowed to the namespace, events grouped by object.
             count = len(visible_records(kube, kube.records(snap), self.namespace))
             return ViewTab(info.id, info.key, info.title, str(count), problem or bool(snap.problems()))
+        if isinstance(snap, HttpChecksSnapshot):  # the checks, marked while one is down
+            return ViewTab(info.id, info.key, info.title, str(len(snap.checks)),
+                           problem or snap.count(DOWN) > 0)
         count = len(snap.items) if isinstance(snap, AwsSnapshot) else 0
         problem = problem or (isinstance(snap, AwsSnapshot) and bool(snap.errors))
         return ViewTab(info.id, info.key, info.title, str(count), problem)
@@ -248,14 +256,14 @@ class ResourcesTab(Vertical):
         return view.target_for(action_id)
 
     def toggle_details(self) -> bool:
-        """Flip the detail pane of the AWS and Kubernetes views; False when there is
-        no room to show it."""
+        """Flip the detail pane of the AWS, Kubernetes and HTTP views; False when there
+        is no room to show it."""
         view = self.active_view
-        if not isinstance(view, AwsView | KubeView):
+        if not isinstance(view, AwsView | KubeView | HttpView):
             return False
         self.details = not view.details_shown
         for built in self._built.values():
-            if isinstance(built, AwsView | KubeView):
+            if isinstance(built, AwsView | KubeView | HttpView):
                 built.set_details(self.details)
         return view.details_shown == self.details
 
@@ -263,5 +271,5 @@ class ResourcesTab(Vertical):
         self._show_bar()
         if self.details is None:  # not chosen yet: follow the terminal's height
             for built in self._built.values():
-                if isinstance(built, AwsView | KubeView):
+                if isinstance(built, AwsView | KubeView | HttpView):
                     built.set_details(self._details_wanted())

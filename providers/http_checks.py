@@ -227,11 +227,12 @@ class HttpChecksProvider(Provider):
         self._session: aiohttp.ClientSession | None = None
 
     def _due(self, check: _Check, now: float) -> bool:
-        """Due, or due before the next poll would come (half a poll interval from now):
-        a 30 s check on a 10 s poll runs every third poll, not every fourth."""
+        """Due, or due sooner than half a poll interval from now (the poll nearest to
+        its time runs it): a 30 s check on a 10 s poll with jitter runs every third
+        poll, not every fourth."""
         if check.settings.name in self._running:
             return False
-        return check.next_due is None or check.next_due - now <= self.interval / 2
+        return check.next_due is None or check.next_due - now < self.interval / 2
 
     async def poll(self) -> HttpChecksSnapshot:
         now = self._clock()

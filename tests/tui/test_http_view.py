@@ -122,8 +122,8 @@ async def test_the_view_lists_every_check_down_first_and_the_bar_marks_trouble(t
     app = http_app(tmp_path)
     async with app.run_test(size=TALL) as pilot:
         await poll_all(pilot)
-        assert app.query_one(ViewBar).plain() == " h Host  · u HTTP 5✖"
-        await pilot.press("u")
+        assert app.query_one(ViewBar).plain() == " h Host  · a HTTP 5✖"
+        await pilot.press("a")
         table = view(app).table
         assert table.visible_keys() == ["api", "payments", "reports", "web", "search"]  # then config order
         assert table.has_focus
@@ -145,7 +145,7 @@ async def test_filter_sort_and_the_selection_across_polls(tmp_path: Path) -> Non
     app = http_app(tmp_path)
     async with app.run_test(size=TALL) as pilot:
         await poll_all(pilot)
-        await pilot.press("u")
+        await pilot.press("a")
         table = view(app).table
         await pilot.press("L")  # shift+l: by the last response time, slowest first
         assert table.sort_key == "last" and table.sort_reverse
@@ -166,7 +166,7 @@ async def test_the_detail_pane_names_headers_never_their_values(tmp_path: Path) 
     app = http_app(tmp_path)
     async with app.run_test(size=TALL) as pilot:
         await poll_all(pilot)
-        await pilot.press("u")
+        await pilot.press("a")
         pane = view(app).detail
         assert view(app).details_shown  # tall terminal
         assert pane.title == "api · GET https://api.example.com/healthz · DOWN"
@@ -187,7 +187,7 @@ async def test_columns_follow_the_width_and_keep_the_filter(tmp_path: Path) -> N
     app = http_app(tmp_path)
     async with app.run_test(size=SHORT) as pilot:
         await poll_all(pilot)
-        await pilot.press("u")
+        await pilot.press("a")
         assert tuple(c.key for c in view(app).table.columns) == NARROW
         assert not view(app).details_shown  # 24 rows: the table first
         await filter_to(pilot, "web")
@@ -201,11 +201,11 @@ async def test_columns_follow_the_width_and_keep_the_filter(tmp_path: Path) -> N
 async def test_before_the_first_poll_the_view_says_it_waits(tmp_path: Path) -> None:
     app = http_app(tmp_path)
     async with app.run_test(size=TALL) as pilot:
-        await pilot.press("u")
+        await pilot.press("a")
         await pilot.pause()
         assert view(app).table.empty_text == "waiting for the HTTP checks…"
         assert str(view(app).query_one(".summary", Static).render()) == "waiting for the first HTTP checks…"
-        assert app.query_one(ViewBar).plain() == "h Host ·  u HTTP … "
+        assert app.query_one(ViewBar).plain() == "h Host ·  a HTTP … "
 
 
 def test_the_recorded_snapshot_carries_no_header_values() -> None:
@@ -224,4 +224,4 @@ def test_http_view(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
     """Down checks first in red with their reason, the summary line and the fleet
     sparklines; on 120x40 the request, avg, p99, the response-time sparkline column
     and the selected check's details."""
-    assert snap_compare(http_app(tmp_path), terminal_size=size, run_before=fill, press=["u"])
+    assert snap_compare(http_app(tmp_path), terminal_size=size, run_before=fill, press=["a"])

@@ -19,6 +19,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from providers.actions import ActionGate, ConfirmRequest, Outcome
+from providers.alerts.action_specs import ALERT_ACTIONS
+from providers.alerts.model import AlertmanagerSnapshot, AlertsSnapshot
 from providers.backups.action_specs import BACKUP_ACTIONS
 from providers.backups.model import TargetSnapshot
 from providers.base import ActionSpec, ActionTarget
@@ -31,6 +33,7 @@ from tui.keymap import (
     KeySpec,
     ViewInfo,
     action_keys,
+    alert_keys,
     available_views,
     backup_keys,
     detail_keys,
@@ -43,6 +46,11 @@ from tui.keymap import (
     view_keys,
     widget_key_rows,
 )
+from tui.screens.alerts_rows import PROVIDERS as ALERT_PROVIDERS
+from tui.screens.alerts_rows import alerts_problem
+from tui.screens.alerts_rows import tab_counts as alert_tab_counts
+from tui.screens.alerts_rows import tab_label as alert_tab_label
+from tui.screens.alerts_view import AlertsView
 from tui.screens.aws_views import partition_problem
 from tui.screens.backups_rows import PROVIDER_PREFIX as BACKUP_PREFIX
 from tui.screens.backups_rows import backup_problem
@@ -128,16 +136,22 @@ class StacktopApp(App[int]):
         if self.backup_providers:
             for spec in BACKUP_ACTIONS:
                 self.action_specs.setdefault(spec.id, spec)
+        # The Alerts tab merges stacktop's rule engine (`alerts`) and Alertmanager; s/x/a
+        # act on the selected alert or silence, through whichever of the two owns it.
+        self.alert_providers = tuple(n for n in ALERT_PROVIDERS if n in runtime.providers)
+        if self.alert_providers:
+            for spec in ALERT_ACTIONS:
+                self.action_specs.setdefault(spec.id, spec)
         # The Resources tab's views: one per configured source. Each action works in
         # the view that selects its target (the view declares it), e.g. resources.ec2.
         self.views: tuple[ViewInfo, ...] = available_views(runtime.providers)
         scopes = {**action_scopes(self.views), **{s.id: "ha" for s in PATRONI_ACTIONS},
-                  **{s.id: "backups" for s in BACKUP_ACTIONS}}
+                  **{s.id: "backups" for s in BACKUP_ACTIONS}, **{s.id: "alerts" for s in ALERT_ACTIONS}}
         self.keys: list[KeySpec] = (
             global_keys() + view_keys(self.views)
             + action_keys(self.action_specs.values(), scopes) + detail_keys(self.views)
             + kube_keys(self.views) + ha_keys(bool(self.ha_providers))
-            + backup_keys(bool(self.backup_providers))
+            + backup_keys(bool(self.backup_providers)) + alert_keys(bool(self.alert_providers))
         )
         # Bindings carry their registry id, so `set_keymap` can remap them by id.
         for binding in to_bindings(self.keys, read_only):
@@ -177,6 +191,10 @@ class StacktopApp(App[int]):
             yield BackupsView(self.store, self.runtime.states, self.backup_providers, tz=self.tz,
                               id="backups-view")
             return
+        if tab_id == "alerts" and self.alert_providers:
+            yield AlertsView(self.store, self.runtime.states, self.alert_providers, tz=self.tz,
+                             clock=self.clock, id="alerts-view")
+            return
         plan = PLANNED[tab_id]
         status = CONFIGURED_STATUS.get(tab_id, STATUS)
         yield SetupHint(plan.title, plan.shows, status, plan.snippet, id=f"{tab_id}-hint")
@@ -197,6 +215,7 @@ class StacktopApp(App[int]):
         self._refresh_status()
         self._show_ha_label()
         self._show_backups_label()
+        self._show_alerts_label()
         if tab := self._resources():
             tab.update_from_store()  # data may have arrived while the screen was built
         self._focus_active_table()
@@ -216,6 +235,8 @@ class StacktopApp(App[int]):
             self._show_ha_label()  # a few cells, even while the tab is hidden
         if message.name.startswith(BACKUP_PREFIX):
             self._show_backups_label()
+        if message.name in self.alert_providers:
+            self._show_alerts_label()
         if self._covered:
             return
         # Skip drawing a hidden tab; it catches up when shown (so do hidden views).
@@ -229,6 +250,9 @@ class StacktopApp(App[int]):
         backups = self._backups_view()
         if backups is not None and active == "backups" and message.name.startswith(BACKUP_PREFIX):
             backups.update_from_store()
+        alerts = self._alerts_view()
+        if alerts is not None and active == "alerts" and message.name in self.alert_providers:
+            alerts.update_from_store()
 
     @property
     def _covered(self) -> bool:
@@ -246,6 +270,9 @@ class StacktopApp(App[int]):
         backups = self._backups_view()
         if backups is not None and self._active_tab() == "backups":
             backups.update_from_store()
+        alerts = self._alerts_view()
+        if alerts is not None and self._active_tab() == "alerts":
+            alerts.update_from_store()
 
     def _refresh_status(self) -> None:
         now = self.monotonic()
@@ -259,7 +286,8 @@ class StacktopApp(App[int]):
             error = state.last_error
             stored = self.store.latest(name)
             problem = stored and (partition_problem(stored.snapshot) or kube_problem(stored.snapshot)
-                                  or ha_problem(stored.snapshot) or backup_problem(stored.snapshot))
+                                  or ha_problem(stored.snapshot) or backup_problem(stored.snapshot)
+                                  or alerts_problem(stored.snapshot))
             if health == "ok" and problem:
                 # Answered, but not every account/region (AWS) or context/resource (Kubernetes) did.
                 health, error = "partial", problem
@@ -278,6 +306,44 @@ class StacktopApp(App[int]):
     def _backups_view(self) -> BackupsView | None:
         found = self.query("#backups-view")
         return found.first(BackupsView) if found else None
+
+    def _alerts_view(self) -> AlertsView | None:
+        found = self.query("#alerts-view")
+        return found.first(AlertsView) if found else None
+
+    def _show_alerts_label(self) -> None:
+        """`4 Alerts 3 firing 2 pending`: what needs someone now (silenced ones left out),
+        from any tab; the pending count only when the tab bar has room for it."""
+        if not self.alert_providers:
+            return
+        alerts = []
+        answered = False
+        for name in self.alert_providers:
+            stored = self.store.latest(name)
+            snap = stored.snapshot if stored is not None else None
+            if isinstance(snap, AlertsSnapshot | AlertmanagerSnapshot):
+                alerts += snap.alerts
+                answered = True
+        failed = any((state := self.runtime.states.get(n)) is not None and state.last_error
+                     for n in self.alert_providers)
+        if not answered and not failed:
+            return  # waiting for the first data: the plain title
+        counts = alert_tab_counts(alerts) if answered else None
+        key, title = next((k, t) for t_id, k, t in TABS if t_id == "alerts")
+        label = alert_tab_label(key, title, counts)
+        others = sum(len(self._tab_labels.get(t_id, f"{k} {t}")) + 2
+                     for t_id, k, t in TABS if t_id != "alerts")
+        if others + len(label) + 2 > self.size.width:
+            label = alert_tab_label(key, title, counts, with_pending=False)
+        self._set_tab_label("alerts", label)
+
+    def _set_tab_label(self, tab_id: str, label: str) -> None:
+        if label == self._tab_labels.get(tab_id):
+            return
+        found = self.query(TabbedContent)
+        if found:
+            self._tab_labels[tab_id] = label
+            found.first(TabbedContent).get_tab(tab_id).label = label
 
     def _show_ha_label(self) -> None:
         """`2 HA 1 ok 1 !`: clusters healthy, and those that are not (or not answering),
@@ -326,6 +392,8 @@ class StacktopApp(App[int]):
             ha.update_from_store()
         if event.pane.id == "backups" and (backups := self._backups_view()):
             backups.update_from_store()
+        if event.pane.id == "alerts" and (alerts := self._alerts_view()):
+            alerts.update_from_store()
         self._follow_active_table()
 
     def on_resources_tab_view_changed(self, event: ResourcesTab.ViewChanged) -> None:
@@ -350,12 +418,13 @@ class StacktopApp(App[int]):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_footer)
+        self.call_after_refresh(self._show_alerts_label)  # the pending count comes and goes with the width
 
     # A footer key takes its key, its word and three spaces (two when compact);
     # the palette hint takes ~13 cells.
     FOOTER_PALETTE_WIDTH = 13
     FOOTER_OPTIONAL = frozenset({"view.details", "k8s.namespace", "ha.details", "ha.timeline",
-                                 "backups.details"})
+                                 "backups.details", "alerts.details"})
     """Keys the footer drops first when even the compact footer is too narrow."""
 
     def _fit_footer(self) -> None:
@@ -443,7 +512,8 @@ class StacktopApp(App[int]):
             self._follow_active_table()
 
     def action_toggle_details(self) -> None:
-        tab_view = {"ha": self._ha_view, "backups": self._backups_view}.get(self._active_tab())
+        tab_view = {"ha": self._ha_view, "backups": self._backups_view,
+                    "alerts": self._alerts_view}.get(self._active_tab())
         if tab_view is not None:
             view = tab_view()
             if view is not None and not view.toggle_details() and view.details_wanted:
@@ -538,7 +608,8 @@ class StacktopApp(App[int]):
         for the HA and Backups tabs' actions, the selected cluster or target, or one line
         saying why not."""
         scopes = self._scopes.get(f"run_action({spec.id!r})", ())
-        for tab_id, tab_view in (("ha", self._ha_view), ("backups", self._backups_view)):
+        for tab_id, tab_view in (("ha", self._ha_view), ("backups", self._backups_view),
+                                 ("alerts", self._alerts_view)):
             if tab_id in scopes:
                 view = tab_view()
                 if view is None or self._active_tab() != tab_id:
@@ -555,6 +626,8 @@ class StacktopApp(App[int]):
             return "select a cluster in the HA tab first (key 2)"
         if "backups" in scopes and "backups" not in self.active_scopes():
             return "select a target in the Backups tab first (key 3)"
+        if "alerts" in scopes and "alerts" not in self.active_scopes():
+            return "select an alert or a silence in the Alerts tab first (key 4)"
         view = next((v for v in self.views if v.scope in scopes), None)
         if view is None or scopes & self.active_scopes():
             return "select a row first"

@@ -38,7 +38,8 @@ class ViewInfo:
 
 RESOURCE_VIEWS: tuple[ViewInfo, ...] = (
     ViewInfo("host", "h", "Host", "host processes", "host"),
-    ViewInfo("http", "u", "HTTP", "HTTP health checks", "http"),
+    # Not u: the Nodes view uncordons with it, and both would be live there.
+    ViewInfo("http", "a", "HTTP", "HTTP health checks", "http"),
     ViewInfo("ec2", "e", "EC2", "EC2 instances", "aws.ec2", "resources.aws"),
     ViewInfo("ebs", "v", "EBS", "EBS volumes", "aws.ebs", "resources.aws"),
     ViewInfo("rds", "d", "RDS", "RDS databases", "aws.rds", "resources.aws"),
@@ -53,7 +54,7 @@ RESOURCE_VIEWS: tuple[ViewInfo, ...] = (
     ViewInfo("k8s-pvcs", "m", "PVCs", "Kubernetes volume claims", "k8s.pvcs", "resources.k8s"),
 )
 
-TAB_SCOPES = {"ha": "HA tab", "backups": "Backups tab"}
+TAB_SCOPES = {"ha": "HA tab", "backups": "Backups tab", "alerts": "Alerts tab"}
 """Tabs whose keys the help names by the tab (the Resources tab's are named by view)."""
 
 DETAIL_GROUPS = {"resources.aws": "AWS views", "resources.k8s": "Kubernetes views"}
@@ -162,6 +163,15 @@ def backup_keys(present: bool) -> list[KeySpec]:
     if not present:
         return []
     return [KeySpec("backups.details", "i", "toggle_details", "Toggle the detail pane", scope="backups",
+                    label="Details")]
+
+
+def alert_keys(present: bool) -> list[KeySpec]:
+    """The Alerts tab's own key (a read, so it works in watch mode): the detail pane with
+    the selected alert's history or what the selected silence mutes comes and goes."""
+    if not present:
+        return []
+    return [KeySpec("alerts.details", "i", "toggle_details", "Toggle the detail pane", scope="alerts",
                     label="Details")]
 
 

@@ -25,6 +25,9 @@ CONFIGURED_STATUS = {
     "backups": "No backup target is configured in this profile: add backups.targets like the snippet "
                "(one per thing to protect, with its source; config/examples/backups.yaml has every kind), "
                "then `stacktop check` shows what will be listed. Try `stacktop --demo`.",
+    "alerts": "Not configured: this profile has no alert rules and no Alertmanager. Add alerts.rules like "
+              "the snippet (or leave alerts.default_rules on with any provider enabled), or "
+              "providers.alertmanager.url; then `stacktop check` lists the rules. Try `stacktop --demo`.",
 }
 """Tabs whose sources exist in this build: what to configure, not what is planned."""
 
@@ -63,12 +66,14 @@ PLANNED: dict[str, PlannedTab] = {
         "      rpo: 1d\n",
     ),
     "alerts": PlannedTab(
-        "Alerts — trouble before users notice",
-        "Firing and pending alerts from stacktop's rules and from Alertmanager, HTTP health "
-        "checks with latency percentiles, silences, and the notification log "
-        "(Slack, Discord, webhooks, email).",
+        "Alerts — trouble before users notice: no rules and no Alertmanager",
+        "Firing, pending, silenced and recently resolved alerts from stacktop's own rules over "
+        "every provider's data and from Alertmanager, with severity, age, source, the value's "
+        "sparkline and the notification history (Slack, Discord, webhooks, email); silence, "
+        "expire a silence and acknowledge through confirmed, audited actions.",
         "alerts:\n  rules:\n    - name: HostCpuHigh\n      expr: host.cpu.percent > 80\n      for: 5m\n"
-        "      severity: warning\n",
+        "      severity: warning\n      annotations:\n        summary: \"CPU at {{ $value }}%\"\n"
+        "providers:\n  alertmanager:\n    url: http://alertmanager:9093\n",
     ),
     "costs": PlannedTab(
         "Costs — what it is costing",

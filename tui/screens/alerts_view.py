@@ -1,0 +1,319 @@
+"""The Alerts tab: stacktop's own alerts (provider `alerts`) and Alertmanager's
+(provider `alertmanager`) in one table — FIRING, PENDING, SILENCED, RESOLVED,
+then the SILENCES — under a summary line, and the selected alert's or
+silence's details: facts, transitions and notification history, or what a
+silence mutes.
+
+What it shows comes from alerts_rows.py (plain functions); this module lays it
+out and redraws what changed, when either provider's snapshot version (or its
+poll error) moved. The app calls `update_from_store` only while the tab is shown.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import tzinfo
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from providers.alerts.action_specs import target_for_alert, target_for_silence
+from providers.alerts.model import AlertmanagerSnapshot, AlertsSnapshot
+from providers.base import ActionTarget
+from providers.runtime import ProviderState
+from providers.store import Store
+from tui.screens.alerts_rows import (
+    ALERTMANAGER_PROVIDER,
+    ALERTS_PROVIDER,
+    PROVIDERS,
+    AlertDoc,
+    Listing,
+    alert_doc,
+    alert_title,
+    all_alerts,
+    empty_text,
+    fit_columns,
+    is_section,
+    listing,
+    project,
+    silence_doc,
+    silence_title,
+    summary_line,
+)
+from tui.screens.backups_view import DetailLines
+from tui.screens.table_swap import swap_table
+from widgets.metric_spark import locale_is_utf8
+from widgets.resource_table import Column, ResourceTable
+
+
+class AlertsTable(ResourceTable):
+    """The alerts' table: its order is the sections', so it does not sort (and `s`
+    is Silence here: the key falls through to the app). Two more colours: info
+    (blue) and muted (silenced, resolved)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *ResourceTable.COMPONENT_CLASSES, "resource-table--info", "resource-table--muted"}
+    DEFAULT_CSS = """
+    AlertsTable > .resource-table--info { color: $primary; }
+    AlertsTable > .resource-table--muted { color: $text-muted; }
+    """
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action not in ("sort_next", "sort_reverse")
+
+
+class AlertsView(Vertical):
+    DEFAULT_CSS = """
+    AlertsView > .summary { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    AlertsView > AlertsTable { height: 1fr; min-height: 4; }
+    AlertsView > .details { height: 1fr; display: none; }
+    AlertsView > .details.-shown { display: block; }
+    AlertsView .detail-title { height: 1; background: $panel; text-style: bold; padding: 0 1;
+                               text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    DETAIL_MIN_HEIGHT = 6
+    DETAILS_MIN_SCREEN_HEIGHT = 32
+    """From this many rows up the detail pane is shown without asking (`i` toggles)."""
+    TABLE_MIN_LINES = 5
+
+    def __init__(self, store: Store, states: Mapping[str, ProviderState], providers: Sequence[str], *,
+                 tz: tzinfo | None = None, clock: Callable[[], float] | None = None,
+                 ascii: bool | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+        self.states = states
+        self.providers = tuple(p for p in PROVIDERS if p in providers)
+        self.tz = tz
+        self.clock = clock
+        self.ascii = (not locale_is_utf8()) if ascii is None else ascii
+        self.details_wanted: bool | None = None
+        """The operator's choice for the detail pane; None: shown on tall terminals."""
+        self._token: tuple[Any, ...] = ()
+        self._engine: AlertsSnapshot | None = None
+        self._manager: AlertmanagerSnapshot | None = None
+        self._listing = Listing((), {}, {})
+        self._rows: list[tuple[str, tuple[Any, ...]]] = []
+        self._columns: tuple[Column, ...] = ()
+        self._summary: Text | None = None
+        self._now = 0.0
+        self._cursor_index = 0
+        self._rebuilding = False
+        self._ready = False
+
+    # -- layout -------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="summary")
+        yield self._new_table(fit_columns(self.app.size.width - 1))
+        with Vertical(classes="details"):
+            yield Static("", classes="detail-title", markup=False)
+            yield DetailLines(id="alerts-detail")
+
+    def on_mount(self) -> None:
+        self._ready = True
+        self._layout()
+        self.update_from_store()  # the tab is built when first shown: draw what the store has
+
+    def _new_table(self, columns: tuple[Column, ...]) -> AlertsTable:
+        self._columns = columns
+        empty = empty_text(self._engine, self._manager, self._interval(), self.errors())
+        return AlertsTable(columns, empty_text=empty, id="alerts-table")
+
+    @property
+    def table(self) -> ResourceTable:
+        return self.query_one(AlertsTable)
+
+    @property
+    def lines(self) -> DetailLines:
+        return self.query_one(DetailLines)
+
+    @property
+    def details_shown(self) -> bool:
+        return self.query_one(".details").has_class("-shown")
+
+    async def on_resize(self, event: events.Resize) -> None:
+        await self._fit_table(event.size.width - 1)
+        self._layout()
+
+    async def _fit_table(self, width: int) -> None:
+        """Another width: the summary and trend columns come or go; the new table keeps
+        the filter, the cursor and the focus of the old one."""
+        columns = fit_columns(width)
+        if columns == self._columns or self._rebuilding or not self.is_attached:
+            return
+        self._rebuilding = True
+        try:
+            await swap_table(self.table, self._new_table(columns),
+                             lambda t: self.mount(t, after=self.query_one(".summary")), self._projected())
+        finally:
+            self._rebuilding = False
+
+    def _layout(self) -> None:
+        """The table keeps its rows in sight (at least TABLE_MIN_LINES, at most half the
+        height while the detail pane is shown); the pane takes the rest."""
+        height = self.size.height or self.app.size.height
+        wanted = (self.app.size.height >= self.DETAILS_MIN_SCREEN_HEIGHT if self.details_wanted is None
+                  else self.details_wanted)
+        table = max(self.TABLE_MIN_LINES, min(len(self._rows) + 1, (height - 1) // 2))
+        shown = wanted and height - 1 - table >= self.DETAIL_MIN_HEIGHT
+        details = self.query_one(".details")
+        was = details.has_class("-shown")
+        details.set_class(shown, "-shown")
+        want_height = table if shown else "1fr"
+        widget = self.table
+        if str(widget.styles.height) != str(want_height):
+            widget.styles.height = want_height
+        if shown and not was:
+            self._show_detail()
+
+    def toggle_details(self) -> bool:
+        """Flip the detail pane; False when the terminal has no room for it."""
+        self.details_wanted = not self.details_shown
+        self._layout()
+        if not self.details_shown and self.lines.has_focus:
+            self.table.focus()
+        return self.details_shown == self.details_wanted
+
+    # -- data ---------------------------------------------------------------------
+
+    def _interval(self) -> float | None:
+        state = self.states.get(ALERTS_PROVIDER)
+        return state.interval if state is not None else None
+
+    def _now_wall(self) -> float:
+        return (self.clock or time.time)()
+
+    def errors(self) -> dict[str, str]:
+        """Providers with a poll error and no snapshot to show."""
+        out = {}
+        for name in self.providers:
+            state = self.states.get(name)
+            if state is not None and state.last_error and self.store.latest(name) is None:
+                out[name] = state.last_error
+        return out
+
+    def update_from_store(self) -> None:
+        """Redraw from the newest snapshots; nothing when neither provider's snapshot or
+        poll error changed since the last time."""
+        if not self._ready:
+            return  # on_mount draws
+        token = tuple(
+            (name, stored.version if (stored := self.store.latest(name)) else 0,
+             state.last_error if (state := self.states.get(name)) else None)
+            for name in self.providers
+        )
+        if token == self._token:
+            return
+        self._token = token
+        engine = self._snapshot(ALERTS_PROVIDER, AlertsSnapshot)
+        manager = self._snapshot(ALERTMANAGER_PROVIDER, AlertmanagerSnapshot)
+        self._engine, self._manager = engine, manager
+        self._now = now = self._now_wall()
+        self._listing = listing(engine, manager, now, self.ascii)
+        errors = self.errors()
+        summary = summary_line(engine, manager, now, errors)
+        if summary != self._summary:
+            self._summary = summary
+            self.query_one(".summary", Static).update(summary)
+        table = self.table
+        empty = empty_text(engine, manager, self._interval(), errors)
+        if table.empty_text != empty:
+            table.empty_text = empty
+            table.refresh()
+        count = len(self._rows)
+        self._rows = list(self._listing.rows)
+        table.apply(self._projected())
+        if len(self._rows) != count:
+            self._layout()
+        self._skip_section()
+        self._show_detail()
+
+    def _snapshot(self, name: str, kind: type) -> Any:
+        if name not in self.providers:
+            return None
+        stored = self.store.latest(name)
+        found = stored.snapshot if stored is not None else None
+        return found if isinstance(found, kind) else None
+
+    def _projected(self) -> list[tuple[str, tuple[Any, ...]]]:
+        return [(key, project(row, self._columns)) for key, row in self._rows]
+
+    def on_resource_table_cursor_moved(self, event: ResourceTable.CursorMoved) -> None:
+        if not self._skip_section():
+            self._show_detail()
+
+    def _skip_section(self) -> bool:
+        """A section's row is a heading, not something to act on: the cursor passes over
+        it the way it was going (at the top, to the first row below it)."""
+        table = self.table
+        keys, index = table.visible_keys(), table.cursor_row
+        going_up = index < self._cursor_index
+        self._cursor_index = index
+        if not keys or not is_section(table.selected_key()):
+            return False
+        below = range(index + 1, len(keys))
+        above = range(index - 1, -1, -1)
+        for i in (*above, *below) if going_up else (*below, *above):
+            if not is_section(keys[i]):
+                self._cursor_index = i
+                table.move_cursor_to(keys[i])
+                return True
+        return False
+
+    def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
+        """Enter on an alert: its details take the keys (the arrows scroll its history)."""
+        event.stop()
+        if self.details_shown:
+            self.lines.focus()
+
+    def on_detail_lines_back(self, message: DetailLines.Back) -> None:
+        self.table.focus()
+
+    def _show_detail(self) -> None:
+        if not self.details_shown:
+            return  # drawn when shown
+        key = self.table.selected_key()
+        title = self.query_one(".detail-title", Static)
+        alert = self._listing.alerts.get(key) if key else None
+        silence = self._listing.silences.get(key) if key else None
+        now = self._now
+        doc: AlertDoc | None = None
+        if alert is not None:
+            title.update(alert_title(alert))
+            silences = {s.id: s for k, s in self._listing.silences.items() if s.source == alert.source}
+            url = self._manager.url if self._manager is not None else ""
+            doc = alert_doc(alert, self._engine, silences, now, self.tz, self.ascii, url)
+        elif silence is not None:
+            title.update(silence_title(silence, now))
+            doc = silence_doc(silence, all_alerts(self._engine, self._manager), now, self.tz)
+        else:
+            title.update(self.table.empty_text if not self._listing.rows else "select an alert or a silence")
+        self.lines.show(doc, (key, self._token, self.tz))  # type: ignore[arg-type]
+
+    def selected_doc(self) -> AlertDoc | None:
+        """The detail pane's document (tests read it as text)."""
+        doc = self.lines.doc
+        return doc if isinstance(doc, AlertDoc) else None
+
+    # -- actions ------------------------------------------------------------------
+
+    def target_for(self, action_id: str) -> ActionTarget | str:
+        """The selected alert or silence as the target of `action_id`, or one line saying why not."""
+        key = self.table.selected_key()
+        alert = self._listing.alerts.get(key) if key else None
+        silence = self._listing.silences.get(key) if key else None
+        if alert is not None:
+            target = target_for_alert(action_id, alert)
+        elif silence is not None:
+            target = target_for_silence(action_id, silence, self._now_wall())
+        else:
+            return "select an alert or a silence first"
+        if isinstance(target, ActionTarget) and target.provider and target.provider not in self.providers:
+            return f"{target.provider}: not configured in this profile"
+        return target

@@ -59,6 +59,7 @@ from tui.screens.backups_view import BackupsView
 from tui.screens.ha_rows import PROVIDER_PREFIX as HA_PREFIX
 from tui.screens.ha_rows import ha_problem, tab_counts
 from tui.screens.ha_view import HaView
+from tui.screens.http_view import http_problem
 from tui.screens.kube_view import PODS_PROVIDER, KubeView
 from tui.screens.kube_views import kube_problem, namespaces_in
 from tui.screens.planned import CONFIGURED_STATUS, PLANNED, STATUS
@@ -287,6 +288,7 @@ class StacktopApp(App[int]):
             stored = self.store.latest(name)
             problem = stored and (partition_problem(stored.snapshot) or kube_problem(stored.snapshot)
                                   or ha_problem(stored.snapshot) or backup_problem(stored.snapshot)
+                                  or http_problem(stored.snapshot)
                                   or alerts_problem(stored.snapshot))
             if health == "ok" and problem:
                 # Answered, but not every account/region (AWS) or context/resource (Kubernetes) did.

@@ -39,7 +39,7 @@ class ViewInfo:
 RESOURCE_VIEWS: tuple[ViewInfo, ...] = (
     ViewInfo("host", "h", "Host", "host processes", "host"),
     # Not u: the Nodes view uncordons with it, and both would be live there.
-    ViewInfo("http", "a", "HTTP", "HTTP health checks", "http"),
+    ViewInfo("http", "a", "HTTP", "HTTP health checks", "http", "resources.http"),
     ViewInfo("ec2", "e", "EC2", "EC2 instances", "aws.ec2", "resources.aws"),
     ViewInfo("ebs", "v", "EBS", "EBS volumes", "aws.ebs", "resources.aws"),
     ViewInfo("rds", "d", "RDS", "RDS databases", "aws.rds", "resources.aws"),
@@ -57,7 +57,8 @@ RESOURCE_VIEWS: tuple[ViewInfo, ...] = (
 TAB_SCOPES = {"ha": "HA tab", "backups": "Backups tab", "alerts": "Alerts tab"}
 """Tabs whose keys the help names by the tab (the Resources tab's are named by view)."""
 
-DETAIL_GROUPS = {"resources.aws": "AWS views", "resources.k8s": "Kubernetes views"}
+DETAIL_GROUPS = {"resources.aws": "AWS views", "resources.k8s": "Kubernetes views",
+                 "resources.http": "HTTP view"}
 """View groups whose views have a detail pane, and how the help names them."""
 
 

@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from providers.base import Snapshot
-from providers.http_checks import DOWN, PENDING, UP, HttpChecksSnapshot, HttpCheckStatus
+from providers.http_model import DOWN, PENDING, UP, HttpChecksSnapshot, HttpCheckStatus
 from providers.runtime import ProviderState
 from providers.store import Store
 from tui.screens.ha_rows import Tinted, spark_text

@@ -21,7 +21,7 @@ from textual.widget import Widget
 
 from providers.aws.snapshot import AwsSnapshot
 from providers.base import ActionTarget
-from providers.http_checks import DOWN, HttpChecksSnapshot
+from providers.http_model import DOWN, HttpChecksSnapshot
 from providers.k8s.snapshot import KubeSnapshot
 from providers.runtime import ProviderState
 from providers.store import Store

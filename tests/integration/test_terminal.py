@@ -38,9 +38,12 @@ def test_watch_demo_shows_live_host_and_refuses_actions(tmux: Tmux, tmp_path: Pa
     tmux.wait_for("leader pg", "patroni", "mariadb", "Events, newest first", timeout=30)
     tmux.keys("3")  # the demo's backup history: one breach, one missed schedule, one stale test
     tmux.wait_for("RPO breach (analytics-db)", "BREACH 26h", "MISSED", "stale 12d ago", timeout=30)
-    for tab, words in [("4", "Alerts"), ("5", "Costs")]:
-        tmux.keys(tab)
-        tmux.wait_for("Not configured", words)
+    tmux.keys("4")  # the default rules firing on the demo: the down service, the RPO breach
+    tmux.wait_for("FIRING", "HttpCheckFail", "BackupRpoBre", timeout=60)
+    tmux.keys("s")  # silencing is an action: refused in watch mode
+    tmux.wait_for("read-only")
+    tmux.keys("5")
+    tmux.wait_for("Not configured", "Costs")
     tmux.keys("1")
     tmux.wait_for("PID")
     tmux.keys("k")

@@ -281,7 +281,7 @@ def test_log_reads_only_the_tail(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "n.jsonl"
     log = NotificationLog(path)
     path.write_text("".join(json.dumps(notify_log.to_record(rec(float(i)))) + "\n" for i in range(2000)))
-    monkeypatch.setattr("providers.alerts.notify_log.MAX_SCAN", 10_000)
+    monkeypatch.setattr("providers.jsonl.MAX_SCAN", 10_000)
     got = log.recent(limit=5000)
     assert got[0].at == 1999.0
     assert 0 < len(got) < 2000  # older lines are beyond the scan window

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from providers import jsonl
 from providers.backups import verifications
 from providers.backups.model import Check, Verification
 from providers.backups.verifications import VerificationLog
@@ -72,15 +73,15 @@ def test_reading_takes_only_the_tail(tmp_path: Path, monkeypatch: pytest.MonkeyP
     with path.open("a") as f:
         f.write(("x" * 999 + "\n") * 300)  # 300 KB of other lines
     log.record(_v("t", 2.0, backup_id="recent"))
-    monkeypatch.setattr(verifications, "MAX_SCAN", 100 * 1024)
-    monkeypatch.setattr(verifications, "BLOCK", 4096)
+    monkeypatch.setattr(jsonl, "MAX_SCAN", 100 * 1024)
+    monkeypatch.setattr(jsonl, "BLOCK", 4096)
     assert [v.backup_id for v in log.recent("t")] == ["recent"]
-    monkeypatch.setattr(verifications, "MAX_SCAN", 10 * 1024 * 1024)
+    monkeypatch.setattr(jsonl, "MAX_SCAN", 10 * 1024 * 1024)
     assert [v.backup_id for v in log.recent("t")] == ["recent", "ancient"]
 
 
 def test_lines_longer_than_a_block_are_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(verifications, "BLOCK", 64)
+    monkeypatch.setattr(jsonl, "BLOCK", 64)
     log = VerificationLog(tmp_path / "v.jsonl")
     checks = tuple(Check(f"check {i}", str(i), True, ">= 0") for i in range(20))
     log.record(_v("t", 1.0, backup_id="one", checks=checks))

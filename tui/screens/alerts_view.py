@@ -17,7 +17,6 @@ from datetime import tzinfo
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
@@ -45,8 +44,7 @@ from tui.screens.alerts_rows import (
     silence_title,
     summary_line,
 )
-from tui.screens.backups_view import DetailLines
-from tui.screens.table_swap import swap_table
+from tui.screens.detail_view import DetailLines, TableDetailView
 from widgets.metric_spark import locale_is_utf8
 from widgets.resource_table import Column, ResourceTable
 
@@ -67,7 +65,7 @@ class AlertsTable(ResourceTable):
         return action not in ("sort_next", "sort_reverse")
 
 
-class AlertsView(Vertical):
+class AlertsView(TableDetailView):
     DEFAULT_CSS = """
     AlertsView > .summary { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     AlertsView > AlertsTable { height: 1fr; min-height: 4; }
@@ -76,11 +74,7 @@ class AlertsView(Vertical):
     AlertsView .detail-title { height: 1; background: $panel; text-style: bold; padding: 0 1;
                                text-wrap: nowrap; text-overflow: ellipsis; }
     """
-
-    DETAIL_MIN_HEIGHT = 6
-    DETAILS_MIN_SCREEN_HEIGHT = 32
-    """From this many rows up the detail pane is shown without asking (`i` toggles)."""
-    TABLE_MIN_LINES = 5
+    fit_columns = staticmethod(fit_columns)
 
     def __init__(self, store: Store, states: Mapping[str, ProviderState], providers: Sequence[str], *,
                  tz: tzinfo | None = None, clock: Callable[[], float] | None = None,
@@ -115,70 +109,10 @@ class AlertsView(Vertical):
             yield Static("", classes="detail-title", markup=False)
             yield DetailLines(id="alerts-detail")
 
-    def on_mount(self) -> None:
-        self._ready = True
-        self._layout()
-        self.update_from_store()  # the tab is built when first shown: draw what the store has
-
     def _new_table(self, columns: tuple[Column, ...]) -> AlertsTable:
         self._columns = columns
         empty = empty_text(self._engine, self._manager, self._interval(), self.errors())
         return AlertsTable(columns, empty_text=empty, id="alerts-table")
-
-    @property
-    def table(self) -> ResourceTable:
-        return self.query_one(AlertsTable)
-
-    @property
-    def lines(self) -> DetailLines:
-        return self.query_one(DetailLines)
-
-    @property
-    def details_shown(self) -> bool:
-        return self.query_one(".details").has_class("-shown")
-
-    async def on_resize(self, event: events.Resize) -> None:
-        await self._fit_table(event.size.width - 1)
-        self._layout()
-
-    async def _fit_table(self, width: int) -> None:
-        """Another width: the summary and trend columns come or go; the new table keeps
-        the filter, the cursor and the focus of the old one."""
-        columns = fit_columns(width)
-        if columns == self._columns or self._rebuilding or not self.is_attached:
-            return
-        self._rebuilding = True
-        try:
-            await swap_table(self.table, self._new_table(columns),
-                             lambda t: self.mount(t, after=self.query_one(".summary")), self._projected())
-        finally:
-            self._rebuilding = False
-
-    def _layout(self) -> None:
-        """The table keeps its rows in sight (at least TABLE_MIN_LINES, at most half the
-        height while the detail pane is shown); the pane takes the rest."""
-        height = self.size.height or self.app.size.height
-        wanted = (self.app.size.height >= self.DETAILS_MIN_SCREEN_HEIGHT if self.details_wanted is None
-                  else self.details_wanted)
-        table = max(self.TABLE_MIN_LINES, min(len(self._rows) + 1, (height - 1) // 2))
-        shown = wanted and height - 1 - table >= self.DETAIL_MIN_HEIGHT
-        details = self.query_one(".details")
-        was = details.has_class("-shown")
-        details.set_class(shown, "-shown")
-        want_height = table if shown else "1fr"
-        widget = self.table
-        if str(widget.styles.height) != str(want_height):
-            widget.styles.height = want_height
-        if shown and not was:
-            self._show_detail()
-
-    def toggle_details(self) -> bool:
-        """Flip the detail pane; False when the terminal has no room for it."""
-        self.details_wanted = not self.details_shown
-        self._layout()
-        if not self.details_shown and self.lines.has_focus:
-            self.table.focus()
-        return self.details_shown == self.details_wanted
 
     # -- data ---------------------------------------------------------------------
 
@@ -265,15 +199,6 @@ class AlertsView(Vertical):
                 table.move_cursor_to(keys[i])
                 return True
         return False
-
-    def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
-        """Enter on an alert: its details take the keys (the arrows scroll its history)."""
-        event.stop()
-        if self.details_shown:
-            self.lines.focus()
-
-    def on_detail_lines_back(self, message: DetailLines.Back) -> None:
-        self.table.focus()
 
     def _show_detail(self) -> None:
         if not self.details_shown:

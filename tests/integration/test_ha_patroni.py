@@ -200,9 +200,12 @@ async def test_switchover_makes_the_candidate_leader_on_a_new_timeline(
     message = await collector.switchover(leader, candidate)
 
     assert message.startswith(f"switchover to {candidate} done: ")
+    # Patroni writes the new leader key before the promoted member publishes its new
+    # timeline (next HA loop), so wait for both rather than read them at one instant.
     after = await read_until(
-        collector, lambda r: r.leader == candidate and any(h.timeline == old_timeline for h in r.history),
-        30, f"{candidate} leading with a /history row for timeline {old_timeline}")
+        collector, lambda r: r.leader == candidate and leader_timeline(r) > old_timeline
+        and any(h.timeline == old_timeline for h in r.history),
+        30, f"{candidate} leading on a timeline after {old_timeline} with a /history row for it")
     new = next(m for m in after.members if m.name == candidate)
     assert new.role == PRIMARY and new.timeline is not None and new.timeline > old_timeline
     assert len(after.history) == len(before.history) + 1

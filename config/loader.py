@@ -27,13 +27,16 @@ from config.model import (
     BackupSettings,
     BackupSourceSettings,
     BackupTargetSettings,
+    BudgetSettings,
     ChannelSettings,
+    CostsSettings,
     DbMembersSettings,
     HaClusterSettings,
     HaSettings,
     HostSettings,
     HttpCheckSettings,
     HttpSettings,
+    KubeCostSettings,
     KubernetesSettings,
     LogSettings,
     OperatorClusterSettings,
@@ -48,6 +51,7 @@ from config.model import (
     UiSettings,
     VerifyCheckSettings,
     VerifySettings,
+    WasteSettings,
 )
 from config.profiles import (
     check_extends,
@@ -211,6 +215,18 @@ def build_settings(
         ha=_ha_settings(values["ha"], defaults_dir),
         backups=_backup_settings(values["backups"], defaults_dir),
         alerts=_alerts_settings(values["alerts"], defaults_dir, alert_rules),
+        costs=_costs_settings(values["costs"], defaults_dir),
+    )
+
+
+def _costs_settings(costs: Mapping[str, Any], defaults_dir: str) -> CostsSettings:
+    plain = {k: v for k, v in costs.items() if k not in ("budgets", "waste", "kubernetes", "cache_file")}
+    return CostsSettings(
+        **plain,
+        cache_file=costs["cache_file"] or os.path.join(defaults_dir, "costs-cache.json"),
+        budgets=tuple(BudgetSettings(**b) for b in costs["budgets"]),
+        waste=WasteSettings(**costs["waste"]),
+        kubernetes=KubeCostSettings(**costs["kubernetes"]),
     )
 
 

@@ -487,6 +487,54 @@ class AlertmanagerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class BudgetSettings:
+    """A monthly budget over everything, one account (by name) or one service."""
+
+    name: str
+    amount: float
+    account: str | None = None
+    service: str | None = None
+    warn: float = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class WasteSettings:
+    enabled: bool = True
+    interval: float = 3600.0
+    stopped_days: int = 14
+    snapshot_days: int = 90
+    idle_days: int = 7
+    lb_min_requests: int = 100
+    low_cpu_percent: float = 10.0
+    low_cpu_days: int = 4
+    prices: str | None = None
+    """A YAML price table merged over config/prices/aws.yaml."""
+
+
+@dataclass(frozen=True, slots=True)
+class KubeCostSettings:
+    enabled: bool = True
+    cpu_hour: float = 0.031611
+    memory_gib_hour: float = 0.004237
+
+
+@dataclass(frozen=True, slots=True)
+class CostsSettings:
+    enabled: bool = True
+    account: str | None = None
+    """The providers.aws account whose Cost Explorer is read; None: the first."""
+    interval: float = 3600.0
+    cache_file: str = ""
+    metric: str = "UnblendedCost"
+    forecast: bool = True
+    recommendations: bool = True
+    aws_budgets: bool = True
+    budgets: tuple[BudgetSettings, ...] = ()
+    waste: WasteSettings = WasteSettings()
+    kubernetes: KubeCostSettings = KubeCostSettings()
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderSettings:
     host: HostSettings | None  # None when the host provider is disabled
     aws: AwsSettings | None = None  # None when no account is configured
@@ -513,6 +561,7 @@ class Settings:
     ha: HaSettings = HaSettings()
     backups: BackupSettings = BackupSettings()
     alerts: AlertsSettings = AlertsSettings()
+    costs: CostsSettings = CostsSettings()
 
     def redact(self, text: str) -> str:
         """``text`` with every secret value seen while loading replaced by ***."""
@@ -580,7 +629,23 @@ class Settings:
                 lines.append(f"  target {t.name}: {t.source.describe_source()}; "
                              f"schedule {t.schedule or 'none'}; {rpo}; {t.retention.summary()}")
         lines += self._describe_alerting()
+        lines += self._describe_costs()
         return [self.redact(line) for line in lines]
+
+    def _describe_costs(self) -> list[str]:
+        costs, aws = self.costs, self.providers.aws
+        if not costs.enabled or (aws is None and self.providers.kubernetes is None):
+            return []
+        if aws is not None:
+            account = costs.account or aws.accounts[0].name
+            where = (f"Cost Explorer of {account} every {format_duration(costs.interval)} "
+                     f"({costs.metric}, cached in {costs.cache_file})")
+        else:
+            where = "no AWS account: Kubernetes namespaces only"
+        budgets = ", ".join(f"{b.name} {b.amount:g}" for b in costs.budgets) or "none"
+        waste = (f"waste scan every {format_duration(costs.waste.interval)}" if costs.waste.enabled
+                 else "waste scan off")
+        return [f"costs     {where}; budgets {budgets}; {waste}"]
 
     def _describe_alerting(self) -> list[str]:
         """The alerts, http, prometheus and alertmanager lines (never a webhook URL)."""

@@ -845,6 +845,103 @@ ALERTS_SCHEMA = section(
 )
 
 
+# --------------------------------------------------------------------------- costs
+
+CE_METRICS = ("UnblendedCost", "AmortizedCost", "NetUnblendedCost", "NetAmortizedCost", "BlendedCost")
+_BUDGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+def _check_budgets(budgets: Sequence[Mapping[str, Any]]) -> Problem:
+    for i, budget in enumerate(budgets):
+        if not _BUDGET_NAME.match(budget["name"]):
+            return f"[{i}].name", (f"{budget['name']!r} is not a budget name: letters, digits, "
+                                   "'.', '_' and '-', like prod-ec2")
+        if budget["account"] and budget["service"]:
+            return f"[{i}]", "a budget covers one account or one service (or everything): set one of them"
+    duplicate = _check_unique_names(budgets, "budget")
+    return duplicate
+
+
+def _check_costs_references(profile: Mapping[str, Any]) -> Problem:
+    """costs.account and budgets name accounts configured under providers.aws."""
+    costs = profile["costs"]
+    names = [a["name"] for a in profile["providers"]["aws"]["accounts"]]
+    wanted = [("costs.account", costs["account"])]
+    wanted += [(f"costs.budgets[{i}].account", b["account"]) for i, b in enumerate(costs["budgets"])]
+    for where, account in wanted:
+        if account and account not in names:
+            close = difflib.get_close_matches(account, names, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            has = f"providers.aws.accounts has: {', '.join(names)}" if names else \
+                "providers.aws.accounts is empty: add the account there"
+            return where, f"unknown AWS account {account!r} — {hint}{has}"
+    return None
+
+
+def _check_references(profile: Mapping[str, Any]) -> Problem:
+    return _check_backup_references(profile) or _check_costs_references(profile)
+
+
+BUDGET = section(
+    "A monthly budget for everything, one account or one service.",
+    name=required(text("Shown in the Costs tab and as the budget label of alert samples.")),
+    amount=required(number("Monthly amount in the bill's currency (USD).", minimum=0.01)),
+    account=text("Only this account's spend (a providers.aws.accounts name).",
+                 default_doc="every account"),
+    service=text("Only this service's spend, as Cost Explorer names it, e.g. Amazon Elastic "
+                 "Compute Cloud - Compute.", default_doc="every service"),
+    warn=number("Used fraction shown as a warning (yellow); 1.0 and above is red.", 0.8,
+                minimum=0.01, maximum=1.0),
+)
+
+COSTS_SCHEMA = section(
+    "Spend from AWS Cost Explorer, budgets, idle resources and Kubernetes cost per namespace.",
+    enabled=boolean("Show costs when providers.aws or providers.kubernetes is configured.", True),
+    account=text("Account whose Cost Explorer is read: the management (payer) account sees "
+                 "every linked account.", default_doc="the first of providers.aws.accounts"),
+    interval=duration("Time between Cost Explorer reads. Each request costs 0.01 USD: keep "
+                      "it hourly or slower.", 3600.0, minimum=300.0),
+    cache_file=path("Cost Explorer answers kept across restarts (JSON).",
+                    default_doc="costs-cache.json in the log's default directory"),
+    metric=enum("Which Cost Explorer cost: UnblendedCost matches the invoice; AmortizedCost "
+                "spreads reservation fees over the month.", CE_METRICS, "UnblendedCost"),
+    forecast=boolean("Ask GetCostForecast (one request per interval); otherwise, or when it "
+                     "does not answer, estimate from the mean of the last 7 days.", True),
+    recommendations=boolean("Read reservation and Savings Plans purchase recommendations "
+                            "(two requests a day).", True),
+    aws_budgets=boolean("Also list the budgets defined in AWS Budgets.", True),
+    budgets=list_of(BUDGET, "Monthly budgets; used % and forecast against each.",
+                    check=_check_budgets),
+    waste=section(
+        "The idle and waste finder.",
+        enabled=boolean("Look for idle and wasted resources.", True),
+        interval=duration("Time between scans.", 3600.0, minimum=60.0),
+        stopped_days=integer("Instances stopped longer than this (their volumes still cost).",
+                             14, minimum=1),
+        snapshot_days=integer("Snapshots older than this that no retention policy keeps.", 90,
+                              minimum=1),
+        idle_days=integer("Days without connections (RDS) or with too few requests (load "
+                          "balancers) before they count as idle.", 7, minimum=1, maximum=14),
+        lb_min_requests=integer("A load balancer with fewer requests a day than this is idle.",
+                                100, minimum=0),
+        low_cpu_percent=number("Daily average CPU at or below this is a low day.", 10.0,
+                               minimum=0.1, maximum=100.0),
+        low_cpu_days=integer("Low days out of the last 14 that make an instance low-utilisation.",
+                             4, minimum=1, maximum=14),
+        prices=path("YAML price table merged over the bundled one (config/prices/aws.yaml).",
+                    default_doc="the bundled table only"),
+    ),
+    kubernetes=section(
+        "Cost per namespace: requests x the node's hourly price share (the OpenCost method).",
+        enabled=boolean("Compute Kubernetes cost per namespace.", True),
+        cpu_hour=number("Price of one vCPU-hour for nodes of unknown instance type.", 0.031611,
+                        minimum=0.0),
+        memory_gib_hour=number("Price of one GiB-hour of memory for nodes of unknown type.",
+                               0.004237, minimum=0.0),
+    ),
+)
+
+
 # --------------------------------------------------------------------------- http, prometheus, alertmanager
 
 
@@ -965,7 +1062,7 @@ ALERTMANAGER_SCHEMA = optional(section(
 
 PROFILE_SCHEMA = section(
     "One profile: everything stacktop needs to know to run.",
-    check=_check_backup_references,
+    check=_check_references,
     role=enum(
         "What actions the operator may run: viewer reads only, operator runs everyday "
         "actions, admin also runs destructive ones.",
@@ -1196,6 +1293,7 @@ PROFILE_SCHEMA = section(
     ),
     backups=BACKUPS_SCHEMA,
     alerts=ALERTS_SCHEMA,
+    costs=COSTS_SCHEMA,
 )
 
 

@@ -39,6 +39,10 @@ READ_OPERATIONS = frozenset({
     "DescribeLoadBalancers", "DescribeTargetGroups", "DescribeTargetHealth",
     # cloudwatch
     "GetMetricData",
+    # costs: Cost Explorer (0.01 USD a request: cached, hourly), AWS Budgets, and the
+    # waste finder's addresses and images (an AMI keeps its snapshots)
+    "GetCostAndUsage", "GetCostForecast", "GetReservationPurchaseRecommendation",
+    "GetSavingsPlansPurchaseRecommendation", "DescribeBudgets", "DescribeAddresses", "DescribeImages",
 })
 # The mutating calls behind stacktop's actions; refused whenever the session is read-only.
 ACTION_OPERATIONS = frozenset({
@@ -47,6 +51,8 @@ ACTION_OPERATIONS = frozenset({
     "CreateSnapshot", "DeleteSnapshot", "CreateDBSnapshot", "DeleteDBSnapshot", "DeleteRecoveryPoint",
     # dump files in S3: GetObject downloads a dump for a restore test (data, hence not a read here)
     "GetObject", "DeleteObject",
+    # costs: the waste finder's two fixes
+    "DeleteVolume", "ReleaseAddress",
 })
 
 CREDENTIAL_DURATION = 3600  # seconds; botocore refreshes assumed-role credentials 15 min before expiry

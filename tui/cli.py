@@ -1,5 +1,5 @@
 """Command line: the console, `watch`, `check`, `snapshot`, `backups export-schedule`,
-`agent` (headless alerting) and `rules list|export`.
+`agent` (headless alerting), `rules list|export` and `report costs`.
 
 Exit codes: 0 ok, 1 runtime failure (a provider failed in `snapshot`, the
 app crashed), 2 usage or configuration error. User-caused errors print one
@@ -9,14 +9,16 @@ line that says what to fix; never a traceback.
 from __future__ import annotations
 
 import argparse
+import datetime
 import getpass
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("watch", "check", "snapshot", "backups", "agent", "rules")
+COMMANDS = ("watch", "check", "snapshot", "backups", "agent", "rules", "report")
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 
 
@@ -72,6 +74,7 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
                "  backups    export-schedule TARGET: print a dump job as a crontab line or CronJob\n"
                "  agent      headless: poll, evaluate alert rules and send notifications (systemd, k8s)\n"
                "  rules      list the alert rules, or export them as a Prometheus rule file\n"
+               "  report     costs: write the month's costs report as HTML, CSV or JSON\n"
                "Run 'stacktop COMMAND --help' for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -135,8 +138,21 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
     _common(export_rules, console=False)
     export_rules.add_argument("--format", choices=("prometheus",), required=True)
     export_rules.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    report = argparse.ArgumentParser(prog="stacktop report",
+                                     description="Reports written headless, for mail or a spreadsheet.")
+    reports = report.add_subparsers(dest="report_command", metavar="REPORT", required=True)
+    costs = reports.add_parser(
+        "costs", help="the month's spend, forecast, budgets, waste and savings as HTML, CSV or JSON",
+        description="Read Cost Explorer (through the console's disk cache), the budgets, a waste scan "
+                    "and the namespace costs once, and write the month's report: html is one "
+                    "self-contained printable page, csv one file with a section column, json the "
+                    "schema stacktop.costs.report/1. Read-only; exit 1 when the costs cannot be read.")
+    _common(costs, console=False)
+    costs.add_argument("--month", metavar="YYYY-MM", help="a past month (default: this month so far, UTC)")
+    costs.add_argument("--format", choices=("html", "csv", "json"), required=True)
+    costs.add_argument("--output", metavar="FILE", help="write here (atomically) instead of stdout")
     return {"console": main, "watch": watch, "check": check, "snapshot": snapshot, "backups": backups,
-            "agent": agent, "rules": rules}
+            "agent": agent, "rules": rules, "report": report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -160,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_agent(args)
         if command == "rules":
             return run_rules(args)
+        if command == "report":
+            return run_report(args)
         return run_console(args, read_only=command == "watch" or args.read_only)
     except UsageError as exc:
         print(f"stacktop: {exc}", file=sys.stderr)
@@ -241,6 +259,55 @@ def run_rules(args: argparse.Namespace) -> int:
           + (f" to {args.output}" if args.output else ""), file=sys.stderr)
     for name, reason in result.unmapped:
         print(f"stacktop: not exported: {name}: {reason}", file=sys.stderr)
+    return EXIT_OK
+
+
+def month_argument(text: str | None, now: datetime.datetime | None = None) -> str | None:
+    """--month as Cost Explorer wants it; a month that has not started has no costs."""
+    if text is None:
+        return None
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise UsageError("--month must look like 2026-10")
+    current = (now or datetime.datetime.now(datetime.UTC)).strftime("%Y-%m")
+    if text > current:
+        raise UsageError(f"--month {text} is in the future — the latest is {current}")
+    return text
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """`report KIND`: one function per kind of report (costs now; security next)."""
+    return {"costs": run_report_costs}[args.report_command](args)
+
+
+def run_report_costs(args: argparse.Namespace) -> int:
+    """`report costs`: one read, one render, one write; never starts Textual."""
+    import asyncio
+
+    month = month_argument(args.month)
+    settings = _load(args)
+    _setup_logs(settings, None, None)
+    from providers.costs.build import collect_report
+    from providers.costs.explorer import CostsError
+    from providers.costs.report import render, report_month, write_atomic
+
+    try:
+        snapshot = asyncio.run(collect_report(settings, month))
+    except CostsError as exc:
+        print(f"stacktop: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    if snapshot.spend is None and snapshot.spend_error:
+        print(f"stacktop: {snapshot.spend_error}", file=sys.stderr)
+        return EXIT_FAILURE
+    text = render(snapshot, args.format)
+    if not args.output:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        write_atomic(args.output, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    print(f"stacktop: wrote the {args.format} costs report of {report_month(snapshot)} to {args.output}",
+          file=sys.stderr)
     return EXIT_OK
 
 

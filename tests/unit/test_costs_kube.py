@@ -272,3 +272,28 @@ def test_a_state_that_is_not_one_is_refused_and_changes_nothing(bad: dict[str, o
     before = meter.state()
     assert not meter.restore(bad)
     assert meter.state() == before
+
+
+def test_the_worked_example_in_the_docs_is_what_the_code_computes() -> None:
+    """docs/costs-kubernetes.md walks this cluster with the default prices: keep its figures true."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "costs-kubernetes.md").read_text(encoding="utf-8")
+    doc = re.sub(r"\s+", " ", text)
+    prices = {("us-east-1", "m5.xlarge"): 0.192}
+    nodes = [node("node-a", 4, 16, **{"node.kubernetes.io/instance-type": "m5.xlarge",
+                                      "topology.kubernetes.io/region": "us-east-1"}),
+             node("node-b", 2, 8)]
+    pods = [pod("shop", "web-1", "node-a", 1, 2), pod("shop", "web-2", "node-b", 0.5, 1),
+            pod("monitoring", "agent-1", "node-a", 0.25, 0.5),
+            pod("batch", "job-1", "node-a", 2, 4, phase="Succeeded")]
+    rates = namespace_costs(nodes, pods, node_hourly=lambda r, t: prices.get((r, t)),
+                            settings=KubeCostSettings())
+    costs = KubeCostMeter(max_gap=7200).update(rates, at("2026-11-11T00:00:00"))
+    for c in costs:
+        row = (f"| {c.namespace} | {c.pods or ''} | {c.cpu_request:g} | {c.memory_request / GIB:g} GiB | "
+               f"{c.hourly:.6f} | {c.month_to_date:.2f} | {c.month_projection:.2f} |")
+        assert re.sub(r"\s+", " ", row) in doc
+    a = node_price(nodes[0], node_hourly=lambda r, t: prices.get((r, t)), settings=KubeCostSettings())
+    assert f"**{a.cpu_hour:.6f} per vCPU and {a.memory_gib_hour:.6f} per GiB**" in doc

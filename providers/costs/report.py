@@ -413,6 +413,9 @@ def _totals_html(snapshot: CostsSnapshot, spend: Spend | None) -> str:
         sub = f"{_h(worst.name)}: {_fmt(worst.spent)} of {_fmt(worst.amount, cur)}"
         if worst.forecast_ratio is not None:
             sub += f"; forecast {worst.forecast_ratio * 100:.0f} %"
+        over = sum(1 for b in snapshot.budgets if b.state is BudgetState.OVER)
+        if len(snapshot.budgets) > 1:
+            sub += f"<br>the highest of {len(snapshot.budgets)} budgets; {over} over"
         cards.append(_card("Budget used", f"{worst.ratio * 100:.0f} %", sub, worst.state.value))
     else:
         cards.append(_card("Budget used", "—", "no budget configured"))

@@ -251,7 +251,8 @@ def test_html_is_one_self_contained_page_with_the_totals() -> None:
     assert html.count("://") == p.all_text.count("://") == 1
     text = p.all_text
     for figure in ("1,234.57 USD", "2,890.40 USD", "1,665.00 USD", "158.73 USD", OWN_FORECAST_METHOD,
-                   "117 %", "2026-10-14 08:00 UTC", "prices: bundled table of 2026-11-01, estimates"):
+                   "117 %", "the highest of 3 budgets; 1 over", "2026-10-14 08:00 UTC",
+                   "prices: bundled table of 2026-11-01, estimates"):
         assert figure in text, figure
 
 

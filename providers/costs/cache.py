@@ -91,7 +91,7 @@ class CostCache:
             return
         try:
             st = os.stat(self.path)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # not written yet (the put says why if it cannot)
             return
         except OSError as exc:
             self._complain("stat", f"costs cache {self.path} unreadable ({exc.strerror}); using memory only")
@@ -125,6 +125,12 @@ class CostCache:
                              separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         try:
             os.makedirs(directory, mode=0o700, exist_ok=True)
+        except OSError as exc:
+            self._complain(f"mkdir:{exc.errno}", f"costs cache {self.path} not written (cannot create "
+                                                 f"{directory}: {exc.strerror}); answers are kept in memory "
+                                                 "only")
+            return
+        try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
                 os.fchmod(fd, 0o600)  # a leftover temporary file may have been wider

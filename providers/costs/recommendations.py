@@ -90,7 +90,7 @@ def _reservation_description(detail: Mapping[str, Any]) -> str:
     else:
         what, facts = "instances", ()
     shown = ", ".join(str(f) for f in facts if f)
-    return f"{count} x {what or 'instances'}" + (f" ({shown})" if shown else "")
+    return f"{count} x {what or 'instances'}" + (f", {shown}" if shown else "")
 
 
 def _label(names: Mapping[str, str], value: Any) -> str:

@@ -441,7 +441,8 @@ def instance_findings(instances: Iterable[Mapping[str, Any]], cpu: Daily, ctx: S
         out.append(ctx.finding(
             FindingKind.PREVIOUS_GENERATION, iid, name,
             reason=f"previous-generation type {itype}", evidence=evidence, cost=cost, savings=saving,
-            action=f"move to {current} (stop, change the instance type, start)",
+            action=(f"resize to {downsized_to} (see its low-utilisation finding)" if downsized_to
+                    else f"move to {current} (stop, change the instance type, start)"),
             details=[("instance_id", iid), ("type", itype), ("suggested_type", current), ("state", state)]))
     return out
 

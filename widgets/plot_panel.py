@@ -1,4 +1,5 @@
-"""A plotext chart of one metric against wall-clock time, drawn only when seen.
+"""A plotext chart of one metric against wall-clock time (or labelled bars, e.g.
+spend per day), drawn only when seen.
 
 Plotting is the costliest thing a tab does per tick, so the panel keeps the
 last series it drew and does nothing when it is handed the same one again;
@@ -41,6 +42,16 @@ class Series(NamedTuple):
     unit: str
 
 
+class Bars(NamedTuple):
+    """Labelled bars (a value per day, per item): the x axis is positions, not clock time."""
+
+    title: str
+    positions: tuple[float, ...]
+    values: tuple[float, ...]
+    ticks: tuple[tuple[float, str], ...]
+    x_range: tuple[float, float] | None
+
+
 def time_ticks(start: float, end: float, width: int) -> list[float]:
     """Ticks on round local-clock seconds (…:30, …:00) that fit `width` cells of labels."""
     if end <= start:
@@ -81,8 +92,8 @@ class PlotPanel(PlotextPlot):
         disabled: bool = False,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self._series: Series | None = None
-        self._drawn: tuple[Series, int] | None = None
+        self._series: Series | Bars | None = None
+        self._drawn: tuple[Series | Bars, int] | None = None
         self._pending = False
 
     @property
@@ -91,8 +102,8 @@ class PlotPanel(PlotextPlot):
         return self._pending
 
     @property
-    def series(self) -> Series | None:
-        """The newest series handed to show()."""
+    def series(self) -> Series | Bars | None:
+        """The newest series handed to show() or show_bars()."""
         return self._series
 
     def show(
@@ -104,7 +115,22 @@ class PlotPanel(PlotextPlot):
         unit: str = "",
     ) -> None:
         """Plot `values` at unix `times`; no work if unchanged, deferred while hidden."""
-        series = Series(title, tuple(times), tuple(values), y_max, unit)
+        self._take(Series(title, tuple(times), tuple(values), y_max, unit))
+
+    def show_bars(
+        self,
+        title: str,
+        positions: Sequence[float],
+        values: Sequence[float],
+        *,
+        ticks: Sequence[tuple[float, str]] = (),
+        x_range: tuple[float, float] | None = None,
+    ) -> None:
+        """A bar per value at `positions` (e.g. day of month), labelled by `ticks`; the same
+        economy as show(): no work if unchanged, deferred while hidden."""
+        self._take(Bars(title, tuple(positions), tuple(values), tuple(ticks), x_range))
+
+    def _take(self, series: Series | Bars) -> None:
         if series == self._series:
             return
         self._series = series
@@ -120,8 +146,8 @@ class PlotPanel(PlotextPlot):
             self._draw()
 
     def on_resize(self, event: events.Resize) -> None:
-        # Tick spacing depends on the width.
-        if self._series is not None and self._drawn is not None and self._drawn[1] != self.size.width:
+        # Tick spacing depends on the width (bars label their own ticks).
+        if isinstance(self._series, Series) and self._drawn is not None and self._drawn[1] != self.size.width:
             self._draw()
 
     def render(self) -> RenderResult:
@@ -146,7 +172,9 @@ class PlotPanel(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        if series.values:
+        if isinstance(series, Bars):
+            self._draw_bars(series)
+        elif series.values:
             times, values = series.times, series.values
             plt.title(f"{series.title}  {_with_unit(values[-1], series.unit)}")
             plt.plot(list(times), list(values), marker="braille")
@@ -158,3 +186,16 @@ class PlotPanel(PlotextPlot):
             top = series.y_max if series.y_max is not None else max(values)
             plt.ylim(0, top if top > 0 else 1)
         self.refresh()
+
+    def _draw_bars(self, bars: Bars) -> None:
+        plt = self.plt
+        if not bars.values:
+            return
+        plt.title(bars.title)
+        plt.bar(list(bars.positions), list(bars.values), width=0.6)
+        if bars.ticks:
+            plt.xticks([p for p, _ in bars.ticks], [label for _, label in bars.ticks])
+        if bars.x_range is not None:
+            plt.xlim(*bars.x_range)
+        top = max(bars.values)
+        plt.ylim(0, top * 1.1 if top > 0 else 1)

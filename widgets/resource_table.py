@@ -177,11 +177,14 @@ class ResourceTable(ScrollView, can_focus=True):
         sort_key: str | None = None,
         sort_reverse: bool = False,
         empty_text: str = "no rows",
+        full_width: Callable[[str], bool] | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.columns = tuple(columns)
+        self.full_width = full_width
+        """Row keys whose first cell is drawn across the whole line (a note too long for a column)."""
         self._column_index = {c.key: i for i, c in enumerate(self.columns)}
         self.empty_text = empty_text
         self._values: dict[str, tuple[Any, ...]] = {}
@@ -556,6 +559,11 @@ class ResourceTable(ScrollView, can_focus=True):
         base = self.rich_style
         if cursor:
             base = base + self.get_component_rich_style("resource-table--cursor")
+        if self.full_width is not None and self.full_width(key):
+            column = self.columns[0]
+            text = self._cell_text(self._cells[key][0], width, False)
+            style = self._status_style(column, self._values[key][0]) if column.kind == "status" else None
+            return Strip([Segment(text, base + style if style is not None and not cursor else base)])
         segments: list[Segment] = []
         text_run: list[str] = []
         for i, (column, (_, w)) in enumerate(zip(self.columns, self._column_layout(), strict=True)):

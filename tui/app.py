@@ -11,7 +11,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.message import Message
@@ -24,6 +24,7 @@ from providers.alerts.model import AlertmanagerSnapshot, AlertsSnapshot
 from providers.backups.action_specs import BACKUP_ACTIONS
 from providers.backups.model import TargetSnapshot
 from providers.base import ActionSpec, ActionTarget
+from providers.costs.action_specs import ACTIONS as COST_ACTIONS
 from providers.ha.action_specs import PATRONI_ACTIONS
 from providers.ha.model import HaSnapshot
 from providers.k8s.records import KubePod
@@ -36,6 +37,7 @@ from tui.keymap import (
     alert_keys,
     available_views,
     backup_keys,
+    costs_keys,
     detail_keys,
     display_key,
     global_keys,
@@ -76,6 +78,9 @@ from widgets.setup_hint import SetupHint
 from widgets.status_line import SourceStatus, StatusLine
 from widgets.text_dialog import TextDialog
 
+if TYPE_CHECKING:
+    from tui.screens.costs_view import CostsView
+
 
 class ProviderUpdated(Message):
     """A provider finished a poll (success or failure)."""
@@ -84,6 +89,10 @@ class ProviderUpdated(Message):
         super().__init__()
         self.name = name
 
+
+COSTS_PROVIDER = COST_ACTIONS[0].provider
+"""The provider whose snapshot the Costs tab shows. Its modules are imported when it is
+configured (the tab, its label, its status): a profile without costs pays nothing at start."""
 
 LONG_ACTIONS = frozenset(s.id for s in BACKUP_ACTIONS)
 """Actions that may take minutes (a full backup, a restore test, many deletions): the
@@ -143,16 +152,23 @@ class StacktopApp(App[int]):
         if self.alert_providers:
             for spec in ALERT_ACTIONS:
                 self.action_specs.setdefault(spec.id, spec)
+        # The Costs tab: the `costs` provider's snapshot; ctrl+d / ctrl+r fix the selected finding.
+        self.costs_provider = COSTS_PROVIDER if COSTS_PROVIDER in runtime.providers else None
+        if self.costs_provider:
+            for spec in COST_ACTIONS:
+                self.action_specs.setdefault(spec.id, spec)
         # The Resources tab's views: one per configured source. Each action works in
         # the view that selects its target (the view declares it), e.g. resources.ec2.
         self.views: tuple[ViewInfo, ...] = available_views(runtime.providers)
         scopes = {**action_scopes(self.views), **{s.id: "ha" for s in PATRONI_ACTIONS},
-                  **{s.id: "backups" for s in BACKUP_ACTIONS}, **{s.id: "alerts" for s in ALERT_ACTIONS}}
+                  **{s.id: "backups" for s in BACKUP_ACTIONS}, **{s.id: "alerts" for s in ALERT_ACTIONS},
+                  **{s.id: "costs" for s in COST_ACTIONS}}
         self.keys: list[KeySpec] = (
             global_keys() + view_keys(self.views)
             + action_keys(self.action_specs.values(), scopes) + detail_keys(self.views)
             + kube_keys(self.views) + ha_keys(bool(self.ha_providers))
             + backup_keys(bool(self.backup_providers)) + alert_keys(bool(self.alert_providers))
+            + costs_keys(bool(self.costs_provider))
         )
         # Bindings carry their registry id, so `set_keymap` can remap them by id.
         for binding in to_bindings(self.keys, read_only):
@@ -196,6 +212,11 @@ class StacktopApp(App[int]):
             yield AlertsView(self.store, self.runtime.states, self.alert_providers, tz=self.tz,
                              clock=self.clock, id="alerts-view")
             return
+        if tab_id == "costs" and self.costs_provider:
+            from tui.screens.costs_view import CostsView
+
+            yield CostsView(self.store, self.runtime.states, clock=self.clock, id="costs-view")
+            return
         plan = PLANNED[tab_id]
         status = CONFIGURED_STATUS.get(tab_id, STATUS)
         yield SetupHint(plan.title, plan.shows, status, plan.snippet, id=f"{tab_id}-hint")
@@ -217,6 +238,7 @@ class StacktopApp(App[int]):
         self._show_ha_label()
         self._show_backups_label()
         self._show_alerts_label()
+        self._show_costs_label()
         if tab := self._resources():
             tab.update_from_store()  # data may have arrived while the screen was built
         self._focus_active_table()
@@ -238,6 +260,8 @@ class StacktopApp(App[int]):
             self._show_backups_label()
         if message.name in self.alert_providers:
             self._show_alerts_label()
+        if message.name == self.costs_provider:
+            self._show_costs_label()
         if self._covered:
             return
         # Skip drawing a hidden tab; it catches up when shown (so do hidden views).
@@ -254,6 +278,9 @@ class StacktopApp(App[int]):
         alerts = self._alerts_view()
         if alerts is not None and active == "alerts" and message.name in self.alert_providers:
             alerts.update_from_store()
+        costs = self._costs_view()
+        if costs is not None and active == "costs" and message.name == self.costs_provider:
+            costs.update_from_store()
 
     @property
     def _covered(self) -> bool:
@@ -274,6 +301,9 @@ class StacktopApp(App[int]):
         alerts = self._alerts_view()
         if alerts is not None and self._active_tab() == "alerts":
             alerts.update_from_store()
+        costs = self._costs_view()
+        if costs is not None and self._active_tab() == "costs":
+            costs.update_from_store()
 
     def _refresh_status(self) -> None:
         now = self.monotonic()
@@ -289,7 +319,8 @@ class StacktopApp(App[int]):
             problem = stored and (partition_problem(stored.snapshot) or kube_problem(stored.snapshot)
                                   or ha_problem(stored.snapshot) or backup_problem(stored.snapshot)
                                   or http_problem(stored.snapshot)
-                                  or alerts_problem(stored.snapshot))
+                                  or alerts_problem(stored.snapshot)
+                                  or (name == self.costs_provider and self._costs_problem(stored.snapshot)))
             if health == "ok" and problem:
                 # Answered, but not every account/region (AWS) or context/resource (Kubernetes) did.
                 health, error = "partial", problem
@@ -312,6 +343,36 @@ class StacktopApp(App[int]):
     def _alerts_view(self) -> AlertsView | None:
         found = self.query("#alerts-view")
         return found.first(AlertsView) if found else None
+
+    def _costs_view(self) -> CostsView | None:
+        found = self.query("#costs-view")
+        return found.first() if found else None  # type: ignore[return-value]
+
+    @staticmethod
+    def _costs_problem(snapshot: object) -> str | None:
+        from tui.screens.costs_rows import costs_problem
+
+        return costs_problem(snapshot)
+
+    def _show_costs_label(self) -> None:
+        """`5 Costs $1,234 MTD !`: this month's spend and a budget's warning (`!`) or overrun
+        (`OVER`), from any tab; shorter when the tab bar has no room."""
+        name = self.costs_provider
+        if not name:
+            return
+        from providers.costs.model import CostsSnapshot
+        from tui.screens.costs_rows import tab_labels as cost_tab_labels
+
+        stored = self.store.latest(name)
+        snap = stored.snapshot if stored is not None else None
+        state = self.runtime.states.get(name)
+        failed = state is not None and bool(state.last_error)
+        key, title = next((k, t) for t_id, k, t in TABS if t_id == "costs")
+        labels = cost_tab_labels(key, title, snap if isinstance(snap, CostsSnapshot) else None, failed)
+        others = sum(len(self._tab_labels.get(t_id, f"{k} {t}")) + 2
+                     for t_id, k, t in TABS if t_id != "costs")
+        room = self.size.width - others - 2
+        self._set_tab_label("costs", next((lb for lb in labels if len(lb) <= room), labels[-1]))
 
     def _show_alerts_label(self) -> None:
         """`4 Alerts 3 firing 2 pending`: what needs someone now (silenced ones left out),
@@ -396,6 +457,8 @@ class StacktopApp(App[int]):
             backups.update_from_store()
         if event.pane.id == "alerts" and (alerts := self._alerts_view()):
             alerts.update_from_store()
+        if event.pane.id == "costs" and (costs := self._costs_view()):
+            costs.update_from_store()
         self._follow_active_table()
 
     def on_resources_tab_view_changed(self, event: ResourcesTab.ViewChanged) -> None:
@@ -421,12 +484,13 @@ class StacktopApp(App[int]):
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_footer)
         self.call_after_refresh(self._show_alerts_label)  # the pending count comes and goes with the width
+        self.call_after_refresh(self._show_costs_label)
 
     # A footer key takes its key, its word and three spaces (two when compact);
     # the palette hint takes ~13 cells.
     FOOTER_PALETTE_WIDTH = 13
     FOOTER_OPTIONAL = frozenset({"view.details", "k8s.namespace", "ha.details", "ha.timeline",
-                                 "backups.details", "alerts.details"})
+                                 "backups.details", "alerts.details", "costs.details"})
     """Keys the footer drops first when even the compact footer is too narrow."""
 
     def _fit_footer(self) -> None:
@@ -515,7 +579,7 @@ class StacktopApp(App[int]):
 
     def action_toggle_details(self) -> None:
         tab_view = {"ha": self._ha_view, "backups": self._backups_view,
-                    "alerts": self._alerts_view}.get(self._active_tab())
+                    "alerts": self._alerts_view, "costs": self._costs_view}.get(self._active_tab())
         if tab_view is not None:
             view = tab_view()
             if view is not None and not view.toggle_details() and view.details_wanted:
@@ -611,7 +675,7 @@ class StacktopApp(App[int]):
         saying why not."""
         scopes = self._scopes.get(f"run_action({spec.id!r})", ())
         for tab_id, tab_view in (("ha", self._ha_view), ("backups", self._backups_view),
-                                 ("alerts", self._alerts_view)):
+                                 ("alerts", self._alerts_view), ("costs", self._costs_view)):
             if tab_id in scopes:
                 view = tab_view()
                 if view is None or self._active_tab() != tab_id:
@@ -630,6 +694,8 @@ class StacktopApp(App[int]):
             return "select a target in the Backups tab first (key 3)"
         if "alerts" in scopes and "alerts" not in self.active_scopes():
             return "select an alert or a silence in the Alerts tab first (key 4)"
+        if "costs" in scopes and "costs" not in self.active_scopes():
+            return "select a finding in the Costs tab first (key 5)"
         view = next((v for v in self.views if v.scope in scopes), None)
         if view is None or scopes & self.active_scopes():
             return "select a row first"

@@ -54,7 +54,7 @@ RESOURCE_VIEWS: tuple[ViewInfo, ...] = (
     ViewInfo("k8s-pvcs", "m", "PVCs", "Kubernetes volume claims", "k8s.pvcs", "resources.k8s"),
 )
 
-TAB_SCOPES = {"ha": "HA tab", "backups": "Backups tab", "alerts": "Alerts tab"}
+TAB_SCOPES = {"ha": "HA tab", "backups": "Backups tab", "alerts": "Alerts tab", "costs": "Costs tab"}
 """Tabs whose keys the help names by the tab (the Resources tab's are named by view)."""
 
 DETAIL_GROUPS = {"resources.aws": "AWS views", "resources.k8s": "Kubernetes views",
@@ -173,6 +173,16 @@ def alert_keys(present: bool) -> list[KeySpec]:
     if not present:
         return []
     return [KeySpec("alerts.details", "i", "toggle_details", "Toggle the detail pane", scope="alerts",
+                    label="Details")]
+
+
+def costs_keys(present: bool) -> list[KeySpec]:
+    """The Costs tab's own key (a read, so it works in watch mode): the detail pane with the
+    selected finding's evidence, or a budget's or a namespace's figures, comes and goes.
+    Its two fixes (ctrl+d delete volume, ctrl+r release address) are action keys."""
+    if not present:
+        return []
+    return [KeySpec("costs.details", "i", "toggle_details", "Toggle the detail pane", scope="costs",
                     label="Details")]
 
 

@@ -10,7 +10,6 @@ No Textual here (Rich text only): everything is easy to test on its own.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -164,9 +163,9 @@ def tinted_health(value: object) -> str | None:
 def month_bounds(month: str) -> tuple[float, float, int]:
     """(start, end) in UTC seconds and the number of days of "YYYY-MM"."""
     year, mon = (int(p) for p in month.split("-"))
-    days = calendar.monthrange(year, mon)[1]
-    start = datetime(year, mon, 1, tzinfo=UTC).timestamp()
-    return start, start + days * 86400.0, days
+    first = datetime(year, mon, 1, tzinfo=UTC)
+    after = datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=UTC)
+    return first.timestamp(), after.timestamp(), (after - first).days
 
 
 def month_elapsed(spend: Spend, now: float) -> float:

@@ -28,6 +28,9 @@ CONFIGURED_STATUS = {
     "alerts": "Not configured: this profile has no alert rules and no Alertmanager. Add alerts.rules like "
               "the snippet (or leave alerts.default_rules on with any provider enabled), or "
               "providers.alertmanager.url; then `stacktop check` lists the rules. Try `stacktop --demo`.",
+    "costs": "Not configured: costs need providers.aws (Cost Explorer spend, budgets, the idle-resource "
+             "finder) or providers.kubernetes (cost per namespace), and costs.enabled left on. Add them like "
+             "the snippet; then `stacktop check` shows what will be read. Try `stacktop --demo`.",
 }
 """Tabs whose sources exist in this build: what to configure, not what is planned."""
 
@@ -76,10 +79,15 @@ PLANNED: dict[str, PlannedTab] = {
         "providers:\n  alertmanager:\n    url: http://alertmanager:9093\n",
     ),
     "costs": PlannedTab(
-        "Costs — what it is costing",
+        "Costs — what it is costing: no AWS account or Kubernetes cluster configured",
         "Month-to-date and forecast spend by service and account, budgets, idle resources "
-        "with monthly savings, reservation advice and Kubernetes cost per namespace. "
-        "Cost Explorer is polled hourly and cached: each request costs money.",
-        "costs:\n  budgets:\n    - name: monthly\n      amount_usd: 5000\n",
+        "with monthly savings (delete an unattached volume, release an unused address), "
+        "reservation advice and Kubernetes cost per namespace. Cost Explorer is read hourly "
+        "and cached: each request costs 0.01 USD.",
+        "providers:\n  aws:\n    accounts:\n      - name: prod\n        profile: prod\n"
+        "        regions: [eu-west-1]\n"
+        "costs:\n  budgets:\n    - name: monthly\n      amount: 5000\n"
+        "    - name: prod-rds\n      amount: 800\n      account: prod\n"
+        "      service: Amazon Relational Database Service\n",
     ),
 }

@@ -392,10 +392,10 @@ def seed_waste(endpoint_url: str, *, account_id: str = DEFAULT_ACCOUNT, region: 
                  "db.m5.large postgres 0.178/h x 2 (Multi-AZ) x 730 h + 100 GB gp2 x 0.115 x 2")
 
         campaign = s.balancer("old-campaign", "application")
-        s.expect(K.IDLE_LB, campaign, "old-campaign", 16.43, "ALB 0.0225/h x 730 h, no targets, no requests")
+        s.expect(K.IDLE_LB, campaign, "old-campaign", 16.425, "ALB 0.0225/h x 730 h, no targets, no requests")
         ingest = s.balancer("ingest-legacy", "network", [shop])
         s.traffic(ingest, "network", 5)
-        s.expect(K.IDLE_LB, ingest, "ingest-legacy", 16.43, "NLB 0.0225/h x 730 h, 5 new flows a day")
+        s.expect(K.IDLE_LB, ingest, "ingest-legacy", 16.425, "NLB 0.0225/h x 730 h, 5 new flows a day")
 
         batch = s.instance("batch-idle", "m5.2xlarge")
         s.cpu(batch, [2, 3, 4, 2, 3, 2, 4, 3, 2, 3, 4, 2, 3, 2, 3])

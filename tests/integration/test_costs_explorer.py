@@ -40,8 +40,8 @@ from providers.costs.model import (
     CostLine,
     Recommendation,
 )
-from tests.support.aws import DEFAULT_ACCOUNT, FaultProxy, boto_client
-from tui.demo.ce_results import cost_and_usage_result, inject, paged, period_days
+from tests.support.aws import DEFAULT_ACCOUNT, FaultProxy, boto_client, unused_local_url
+from tui.demo.ce_results import cost_and_usage_result, inject, paged, period_days, steady_days
 
 pytestmark = pytest.mark.integration
 
@@ -142,9 +142,13 @@ def test_our_forecast_when_get_cost_forecast_is_not_implemented(fault_proxy: Fau
 
 
 def test_forecast_disabled_never_asks(fault_proxy: FaultProxy, tmp_path: Path) -> None:
-    inject(fault_proxy.url, [cost_and_usage_result(fleet_days())])
+    days = steady_days("2026-11", TODAY, {(EC2, PROD): 10.0}, weekend=0.5)  # weekends: 1st, 7th, 8th, 14th
+    inject(fault_proxy.url, [cost_and_usage_result(days)])
     ce = explorer(fault_proxy.url, CostCache(tmp_path / "c.json"), Clock(), use_forecast=False)
-    assert ce.spend().forecast is not None
+    spend = ce.spend()
+    assert spend.month_to_date == pytest.approx(4 * 5.0 + 10 * 10.0)
+    assert spend.forecast is not None and spend.forecast.method == OWN_FORECAST_METHOD
+    assert spend.forecast.amount == pytest.approx(120.0 + (5 + 50 + 5) / 7 * 16)  # the 8th..14th, 16 to come
     assert ce_calls(fault_proxy) == ["GetCostAndUsage"] and ce.requests == 1
 
 
@@ -343,7 +347,7 @@ def test_throttling_and_unreachable_endpoints_are_one_line(fault_proxy: FaultPro
         explorer(fault_proxy.url, CostCache(None), Clock()).spend()
     assert str(caught.value) == ("Cost Explorer: request limit exceeded (LimitExceededException) — it "
                                  "answers again later; costs.interval sets how often stacktop asks")
-    down = "http://127.0.0.1:9"  # discard port: nothing listens
+    down = unused_local_url()
     with pytest.raises(CostsError) as caught:
         explorer(down, CostCache(None), Clock()).spend()
     assert str(caught.value) == (f"Cost Explorer: cannot reach {down} — check the network, a proxy, or "

@@ -470,20 +470,20 @@ def totals_line(snap: CostsSnapshot | None, error: str | None = None) -> Text:
         out.append("Cost Explorer: no spend data yet", style="dim")
         return out
     currency = spend.currency
-    _figure(out, "MTD", money(spend.month_to_date, currency, 1000))
+    _figure(out, "MTD", money(spend.month_to_date, currency, 100))
     if spend.forecast is not None and not spend.complete:
         _sep(out)
-        _figure(out, "forecast", money(spend.forecast.amount, currency, 1000))
+        _figure(out, "forecast", money(spend.forecast.amount, currency, 100))
     budget = tightest_budget(snap.budgets)
     if budget is not None:
         _sep(out)
         _figure(out, "budget", f"{ratio_text(budget.ratio)} used", STATE_STYLES[budget.state])
         out.append(f" ({budget.name})", style=STATE_STYLES[budget.state])
     _sep(out)
-    _figure(out, "savings", f"{money(snap.potential_savings, currency, 1000)}/mo",
+    _figure(out, "savings", f"{money(snap.potential_savings, currency, 100)}/mo",
             "bold green" if snap.potential_savings else "bold")
     _sep(out)
-    _figure(out, "last month", money(spend.last_month, currency, 1000))
+    _figure(out, "last month", money(spend.last_month, currency, 100))
     return out
 
 
@@ -497,11 +497,11 @@ def provenance_line(snap: CostsSnapshot | None, now: float) -> Text:
     spend = snap.spend
     if snap.spend_error:
         currency = spend.currency if spend is not None else "USD"
-        parts.append(f"savings {money(snap.potential_savings, currency, 1000)}/mo")
+        parts.append(f"savings {money(snap.potential_savings, currency, 100)}/mo")
     elif spend is not None:
         if spend.forecast is not None and not spend.complete:
             f = spend.forecast
-            span = (f" ({money(f.low, spend.currency, 1000)} to {money(f.high, spend.currency, 1000)})"
+            span = (f" ({money(f.low, spend.currency, 100)} to {money(f.high, spend.currency, 100)})"
                     if f.low is not None and f.high is not None else "")
             parts.append(f"forecast: {f.method}{span}")
         parts.append(f"{spend.month} complete" if spend.complete

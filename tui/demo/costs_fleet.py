@@ -19,7 +19,9 @@ No Textual here: tests and the demo backend both use it.
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -78,6 +80,7 @@ class WasteFleet:
     kept_volume: str = ""
     """The volume whose snapshots the fleet's backups target keeps (see backup_targets)."""
     credentials: dict[str, str] = field(default_factory=dict, repr=False)
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def expected_set(self) -> set[tuple[str, str, float]]:
         """{(kind, resource id, monthly savings)}: what tests compare with the scan."""
@@ -93,14 +96,28 @@ class WasteFleet:
             kind="ebs", account=account, region=self.region, volume_id=self.kept_volume)),)
 
     def client(self, service: str) -> Any:
-        return _client(service, self.endpoint_url, self.region, self.credentials)
+        """A (cached) boto3 client acting in this account and region; no retries."""
+        if service not in self._clients:
+            self._clients[service] = _client(service, self.endpoint_url, self.region, self.credentials)
+        return self._clients[service]
+
+
+_SESSION_LOCK = threading.Lock()
+
+
+@functools.cache
+def _session() -> Any:
+    """One boto3 session for every seeding client: a new session reloads every service model."""
+    return boto3.session.Session()
 
 
 def _client(service: str, endpoint_url: str, region: str, creds: Mapping[str, str]) -> Any:
-    return boto3.session.Session().client(
-        service, endpoint_url=endpoint_url, region_name=region, config=_CONFIG,
-        aws_access_key_id=creds["aws_access_key_id"], aws_secret_access_key=creds["aws_secret_access_key"],
-        aws_session_token=creds.get("aws_session_token"))
+    with _SESSION_LOCK:  # creating clients from one session is not thread-safe; using them is
+        return _session().client(
+            service, endpoint_url=endpoint_url, region_name=region, config=_CONFIG,
+            aws_access_key_id=creds["aws_access_key_id"],
+            aws_secret_access_key=creds["aws_secret_access_key"],
+            aws_session_token=creds.get("aws_session_token"))
 
 
 def _credentials(endpoint_url: str, account_id: str) -> dict[str, str]:

@@ -111,7 +111,7 @@ def test_what_each_seeded_finding_says(moto_url: str) -> None:
 def test_without_the_backups_target_its_old_snapshot_is_reported(moto_url: str) -> None:
     fleet = seed_waste(moto_url, now=time.time(), waste=False)
     findings = scan(fleet, moto_url, keep=False)
-    assert found_set(findings) == {("old-snapshot", fleet.ids["orders-data-nightly"], 2.5)}
+    assert found_set(findings) == {("old-snapshot", fleet.ids["shop-orders-nightly"], 2.5)}
 
 
 def test_a_clean_estate_has_no_findings(moto_url: str) -> None:

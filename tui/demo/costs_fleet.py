@@ -90,9 +90,9 @@ class WasteFleet:
         return money(sum(f.monthly_savings for f in self.expected))
 
     def backup_targets(self, account: str = "prod") -> tuple[BackupTargetSettings, ...]:
-        """The backups target that keeps the "orders-data" snapshots (account: its
+        """The backups target that keeps the "shop-orders" snapshots (account: its
         providers.aws name): build the scan's keeps_snapshot from it."""
-        return (BackupTargetSettings(name="orders-data", source=BackupSourceSettings(
+        return (BackupTargetSettings(name="shop-orders", source=BackupSourceSettings(
             kind="ebs", account=account, region=self.region, volume_id=self.kept_volume)),)
 
     def client(self, service: str) -> Any:
@@ -339,10 +339,10 @@ def seed_waste(endpoint_url: str, *, account_id: str = DEFAULT_ACCOUNT, region: 
     shop_data = s.volume("shop-data", 100, "gp3")
     s.ec2.attach_volume(VolumeId=shop_data, InstanceId=shop, Device="/dev/sdf")
     s.clean(shop_data, "attached to shop-web")
-    orders_data = s.volume("orders-data", 50, "gp3")
-    s.ec2.attach_volume(VolumeId=orders_data, InstanceId=shop, Device="/dev/sdg")
-    fleet.kept_volume = orders_data
-    s.clean(orders_data, "attached to shop-web")
+    shop_orders = s.volume("shop-orders", 50, "gp3")
+    s.ec2.attach_volume(VolumeId=shop_orders, InstanceId=shop, Device="/dev/sdg")
+    fleet.kept_volume = shop_orders
+    s.clean(shop_orders, "attached to shop-web")
     shop_ip = s.ec2.allocate_address(Domain="vpc")["AllocationId"]
     s.ec2.associate_address(AllocationId=shop_ip, InstanceId=shop)
     s.clean(s.name("shop-eip", shop_ip), "associated with shop-web")
@@ -367,10 +367,10 @@ def seed_waste(endpoint_url: str, *, account_id: str = DEFAULT_ACCOUNT, region: 
     s.clean(s.snapshot("shop-data-dlm", shop_data, 120, description="Created for policy: policy-0a1b2c3d4e",
                        tags=[("aws:dlm:lifecycle-policy-id", "policy-0a1b2c3d4e")]),
             "made by Data Lifecycle Manager, which expires it")
-    s.clean(s.snapshot("orders-data-nightly", orders_data, 120), "kept by the backups target orders-data")
-    orders = s.database("orders-pg", "db.t4g.medium", storage=50)
-    s.connections(orders, [20, 35, 41, 28, 33, 50, 44, 38, 29, 31, 40, 36, 27, 45, 39])
-    s.clean(orders, "busy: 20 to 50 connections a day")
+    s.clean(s.snapshot("shop-orders-nightly", shop_orders, 120), "kept by the backups target shop-orders")
+    shop_db = s.database("shop-pg", "db.t4g.medium", storage=50)
+    s.connections(shop_db, [20, 35, 41, 28, 33, 50, 44, 38, 29, 31, 40, 36, 27, 45, 39])
+    s.clean(shop_db, "busy: 20 to 50 connections a day")
     young = s.database("new-analytics", "db.t3.micro", created_days=2)
     s.connections(young, [0, 0, 0])
     s.clean(young, "no connections, but created 2 days ago (7 needed)")

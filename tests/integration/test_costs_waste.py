@@ -214,3 +214,16 @@ def test_backdating_a_resource_moto_does_not_hold_says_why_in_one_line(moto_url:
         backdate_volume("123456789012", "us-east-1", "vol-0000000000000000", 0.0)
     assert str(caught.value) == ("volume vol-0000000000000000 is not in this process's moto (123456789012/"
                                  "us-east-1): backdating needs an in-process ThreadedMotoServer")
+
+
+def test_the_fleet_seeds_beside_the_aws_demo_fleet_as_the_demo_does(moto_url: str) -> None:
+    """Both fleets share prod/us-east-1 in the demo: no name may collide, and every
+    expected finding is still found (the AWS fleet adds its own orphan volumes)."""
+    from tui.demo.aws_fleet import seed_fleet
+
+    seed_fleet(moto_url)
+    fleet = seed_waste(moto_url, now=time.time())
+    findings = scan(fleet, moto_url)
+    assert fleet.expected_set() <= found_set(findings)
+    extra = {(f.kind, f.name) for f in findings} - {(e.kind, e.name) for e in fleet.expected}
+    assert extra == {(FindingKind.UNATTACHED_VOLUME, f"orphan-{n}") for n in (1, 2, 3)}

@@ -22,9 +22,6 @@ import yaml
 HOURS_PER_MONTH = 730
 """AWS's own convention for a month of hourly charges (8,760 h / 12)."""
 
-ENGINES = ("postgres", "mysql", "mariadb")
-
-
 def bundled_path() -> Path:
     """config/prices/aws.yaml as shipped inside the package."""
     import config

@@ -25,16 +25,18 @@ def build_providers(settings: Settings, *, read_only: bool = True, alerting: boo
             )
         )
     aws = settings.providers.aws
+    accounts: list[object] = []
     if aws is not None:
         # Imported here: boto3 costs ~0.2 s to import, and profiles without AWS never pay it.
         from providers.aws.provider import AwsServiceProvider
         from providers.aws.session import AccountClients
 
-        accounts = [AccountClients(a, read_only=read_only, max_attempts=aws.max_attempts)
-                    for a in aws.accounts]
+        clients = [AccountClients(a, read_only=read_only, max_attempts=aws.max_attempts)
+                   for a in aws.accounts]
+        accounts = list(clients)
         for service in AWS_SERVICES:
             providers.append(AwsServiceProvider(
-                service, accounts, interval=aws.intervals[service], timeout=aws.timeout,
+                service, clients, interval=aws.intervals[service], timeout=aws.timeout,
                 metrics=aws.metrics,
             ))
     kube = settings.providers.kubernetes
@@ -53,6 +55,11 @@ def build_providers(settings: Settings, *, read_only: bool = True, alerting: boo
         from providers.backups.build import build_backup_providers
 
         providers += build_backup_providers(settings, read_only=read_only)
+    if settings.costs.enabled and (aws is not None or kube is not None):
+        # Imported here: the costs provider loads boto3 and the price table only when used.
+        from providers.costs.build import build_costs_providers
+
+        providers += build_costs_providers(settings, accounts, read_only=read_only)
     # Last: the rule engine reads what the others found. Cheap to build; files open on first poll.
     from providers.alerts.build import build_alert_providers
 

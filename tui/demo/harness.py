@@ -83,9 +83,11 @@ def default_backends() -> list[DemoBackend]:
     from tui.demo.alerts_demo import AlertsDemoBackend
     from tui.demo.aws_fleet import MotoDemoBackend  # imports boto3 only when the demo runs
     from tui.demo.backups_demo import BackupsDemoBackend
+    from tui.demo.costs_demo import CostsDemoBackend
     from tui.demo.ha_demo import HaDemoBackend
     from tui.demo.kube_demo import KubeDemoBackend
 
     moto = MotoDemoBackend()
     # After moto: the backups backend adds snapshots to the seeded fleet.
-    return [moto, KubeDemoBackend(), HaDemoBackend(), BackupsDemoBackend(aws=moto), AlertsDemoBackend()]
+    return [moto, KubeDemoBackend(), HaDemoBackend(), BackupsDemoBackend(aws=moto), AlertsDemoBackend(),
+            CostsDemoBackend(aws=moto)]

@@ -267,6 +267,22 @@ async def test_the_totals_show_the_snapshots_figures_and_where_they_come_from(tm
                                           "Cost Explorer data 12 min old · 1 CE request this session")
 
 
+async def test_the_ages_keep_counting_between_polls(tmp_path: Path) -> None:
+    clock = [NOW]
+    app = costs_app(tmp_path)
+    app.clock = lambda: clock[0]
+    async with app.run_test(size=SHORT) as pilot:
+        costs = await show_costs(pilot)
+        assert "Cost Explorer data 12 min old" in provenance(app)
+        costs.refresh_ages()
+        assert "Cost Explorer data 12 min old" in provenance(app)
+        clock[0] = NOW + 50 * 60
+        costs.refresh_ages()
+        await pilot.pause()
+        assert "Cost Explorer data 1 h 2 min old" in provenance(app)
+        assert "waste scan 55 min ago" in provenance(app)
+
+
 async def test_sections_in_order_and_findings_sorted_by_savings_largest_first(tmp_path: Path) -> None:
     app = costs_app(tmp_path)
     async with app.run_test(size=TALL) as pilot:

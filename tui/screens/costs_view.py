@@ -170,6 +170,23 @@ class CostsView(TableDetailView):
 
     # -- data ---------------------------------------------------------------------
 
+    AGES_EVERY = 30.0
+    """Seconds between redraws of the ages ("data 12 min old") while no new snapshot comes."""
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(self.AGES_EVERY, self.refresh_ages)
+
+    def refresh_ages(self) -> None:
+        """The provenance line's ages keep counting between polls (Cost Explorer is read
+        hourly); the line is repainted only when its words changed."""
+        if self._snap is None or self._lines is None:
+            return
+        line = provenance_line(self._snap, self._now_wall())
+        if line != self._lines[1]:
+            self._lines = (self._lines[0], line)
+            self.query_one("#costs-provenance", Static).update(line)
+
     def _now_wall(self) -> float:
         return (self.clock or time.time)()
 

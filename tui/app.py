@@ -152,11 +152,9 @@ class StacktopApp(App[int]):
         if self.alert_providers:
             for spec in ALERT_ACTIONS:
                 self.action_specs.setdefault(spec.id, spec)
-        # The Costs tab: the `costs` provider's snapshot; ctrl+d / ctrl+r fix the selected finding.
+        # The Costs tab: the `costs` provider's snapshot; ctrl+d / ctrl+r fix the selected finding
+        # when the provider declares them (it does with an AWS account: not for Kubernetes alone).
         self.costs_provider = COSTS_PROVIDER if COSTS_PROVIDER in runtime.providers else None
-        if self.costs_provider:
-            for spec in COST_ACTIONS:
-                self.action_specs.setdefault(spec.id, spec)
         # The Resources tab's views: one per configured source. Each action works in
         # the view that selects its target (the view declares it), e.g. resources.ec2.
         self.views: tuple[ViewInfo, ...] = available_views(runtime.providers)

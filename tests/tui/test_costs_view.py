@@ -538,6 +538,17 @@ async def test_a_failed_waste_scan_is_a_note_in_its_section(tmp_path: Path) -> N
         assert cell(app, "note:findings", "item") == "no idle or wasted resource found"
 
 
+async def test_with_kubernetes_alone_the_tab_shows_the_namespaces(tmp_path: Path) -> None:
+    kube_only = CostsSnapshot(NOW, namespaces=NAMESPACES)
+    app = costs_app(tmp_path, CostsReplay(kube_only))
+    async with app.run_test(size=SHORT) as pilot:
+        await show_costs(pilot)
+        assert totals(app) == "no AWS spend: Cost Explorer needs an account in providers.aws"
+        assert table(app).visible_keys() == ["section:namespaces", "namespace:kind-stacktop/shop",
+                                             "namespace:kind-stacktop/kube-system"]
+        assert tab_label(app) == "5 Costs"
+
+
 async def test_the_tab_label_shows_month_to_date_and_the_budget_mark_from_any_tab(tmp_path: Path) -> None:
     app = costs_app(tmp_path)
     async with app.run_test(size=TALL) as pilot:

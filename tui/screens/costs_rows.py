@@ -401,18 +401,19 @@ def listing(snap: CostsSnapshot | None, now: float, ascii: bool = False) -> List
         for b in snap.budgets:
             add(f"budget:{b.source}:{b.name}", budget_row(b, currency), b)
     findings = sort_findings(snap.findings)
-    rows.append((section_key(FINDINGS), section_row(FINDINGS, f"FINDINGS ({len(findings)})" if findings
-                                                    else None)))
-    for f in findings:
-        key = finding_key(f)
-        if key not in items:
-            add(key, finding_row(f, currency), f)
-    if snap.findings_error:
-        add(f"{NOTE_PREFIX}findings", note_row(snap.findings_error, "error"), snap.findings_error)
-    elif not findings:
-        text = ("no idle or wasted resource found" if snap.findings_at is not None
-                else "waiting for the first scan for idle resources…")
-        add(f"{NOTE_PREFIX}findings", note_row(text), text)
+    if reads_aws(snap):  # Kubernetes alone: nothing is scanned, no section says it waits
+        title = f"FINDINGS ({len(findings)})" if findings else None
+        rows.append((section_key(FINDINGS), section_row(FINDINGS, title)))
+        for f in findings:
+            key = finding_key(f)
+            if key not in items:
+                add(key, finding_row(f, currency), f)
+        if snap.findings_error:
+            add(f"{NOTE_PREFIX}findings", note_row(snap.findings_error, "error"), snap.findings_error)
+        elif not findings:
+            text = ("no idle or wasted resource found" if snap.findings_at is not None
+                    else "waiting for the first scan for idle resources…")
+            add(f"{NOTE_PREFIX}findings", note_row(text), text)
     if snap.recommendations or snap.recommendations_note:
         rows.append((section_key(RECOMMENDATIONS), section_row(RECOMMENDATIONS)))
         for i, r in enumerate(sorted(snap.recommendations, key=lambda r: -r.monthly_savings)):
@@ -425,6 +426,13 @@ def listing(snap: CostsSnapshot | None, now: float, ascii: bool = False) -> List
         for ns in sorted(snap.namespaces, key=lambda n: (-n.month_projection, n.context, n.namespace)):
             add(f"namespace:{ns.context}/{ns.namespace}", namespace_row(ns, currency), ns)
     return Listing(tuple(rows), items)
+
+
+def reads_aws(snap: CostsSnapshot) -> bool:
+    """Whether the provider reads AWS (Cost Explorer, the waste finder): at its first poll it
+    has spend or says why not; without an AWS account it has only Kubernetes namespaces."""
+    return bool(snap.spend is not None or snap.spend_error or snap.findings or snap.findings_error
+                or snap.findings_at is not None or snap.ce_requests)
 
 
 def empty_text(snap: CostsSnapshot | None, error: str | None) -> str:
@@ -467,7 +475,8 @@ def totals_line(snap: CostsSnapshot | None, error: str | None = None) -> Text:
         out.append(snap.spend_error, style="bold red")
         return out
     if spend is None:
-        out.append("Cost Explorer: no spend data yet", style="dim")
+        out.append("no AWS spend: Cost Explorer needs an account in providers.aws" if not reads_aws(snap)
+                   else "Cost Explorer: no spend data yet", style="dim")
         return out
     currency = spend.currency
     _figure(out, "MTD", money(spend.month_to_date, currency, 100))

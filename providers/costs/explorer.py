@@ -6,7 +6,7 @@ day of the previous month): month to date, last month, the daily series, both
 breakdowns and the 7-day window of our own forecast all come out of that one
 answer. Every answer goes through CostCache: the current month is asked again
 after `ttl` (hourly by default), a finished month whose figures are final never.
-`requests` counts the pages this object paid for, for the screen.
+`requests` counts every request sent (retries included), for the screen.
 
 Requests go out in a fixed order — GetCostAndUsage page 1, 2, … of a month, then
 GetCostForecast — which is what lets tests and the demo inject moto's answers
@@ -241,7 +241,8 @@ class CostExplorer:
                  ttl: float = 3600.0, clock: Callable[[], float] = time.time,
                  account_labels: Mapping[str, str] | None = None, use_forecast: bool = True,
                  account: str = "") -> None:
-        self._client = client
+        self._make_client = client
+        self._counted: set[int] = set()
         self._cache = cache
         self.metric = metric
         self.ttl = float(ttl)
@@ -251,7 +252,8 @@ class CostExplorer:
         self.account = account
         """Named in error lines ("access denied for account prod")."""
         self.requests = 0
-        """Paid requests (pages) sent by this object: 0.01 USD each."""
+        """Paid requests sent by this client: 0.01 USD each. Counted per HTTP attempt (a
+        botocore before-send hook), so the retries botocore makes on throttling count too."""
         self._lock = threading.RLock()  # two polls racing must not both pay for the same answer
 
     # ------------------------------------------------------------------ spend
@@ -295,7 +297,6 @@ class CostExplorer:
             kwargs = dict(request, NextPageToken=token) if token else request
             try:
                 client = self._client()
-                self.requests += 1
                 page = client.get_cost_and_usage(**kwargs)
             except Exception as exc:
                 if error_code(exc) == "RequestChangedException" and not restarted:
@@ -333,7 +334,6 @@ class CostExplorer:
             why = ""
             try:
                 client = self._client()
-                self.requests += 1
                 answer = client.get_cost_forecast(**forecast_request(today, self.metric))
                 outcome = {"ok": True, **forecast_from(answer)}
             except ValueError as exc:
@@ -396,13 +396,23 @@ class CostExplorer:
         token: str | None = None
         while len(pages) < RECOMMENDATION_PAGES:
             client = self._client()
-            self.requests += 1
             page = getattr(client, method)(**(dict(query, NextPageToken=token) if token else dict(query)))
             pages.append(page)
             token = page.get("NextPageToken") or None
             if not token:
                 break
         return pages
+
+    def _client(self) -> Any:
+        client = self._make_client()
+        if id(client) not in self._counted:
+            self._counted.add(id(client))
+            client.meta.events.register("before-send.ce", self._count_attempt)
+        return client
+
+    def _count_attempt(self, **_: Any) -> None:
+        with self._lock:
+            self.requests += 1
 
     def _endpoint(self) -> str | None:
         try:

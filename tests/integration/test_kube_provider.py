@@ -558,7 +558,8 @@ async def test_providers_built_for_watch_and_snapshot_are_read_only(
     built = {p.name: p for p in build_providers(settings)}  # what watch, snapshot and check build
     kube = sorted(n for n in built if n.startswith("k8s."))
     assert kube == ["k8s.events", "k8s.nodes", "k8s.pods", "k8s.pvcs", "k8s.workloads"]
-    assert set(built) - set(kube) == {"alerts"}  # the bundled rules, evaluated passively
+    # the bundled rules, evaluated passively, and cost per namespace
+    assert set(built) - set(kube) == {"alerts", "costs"}
     pods = built["k8s.pods"]
     try:
         target = ActionTarget("pod", "dev/shop/cart-1", "cart-1",

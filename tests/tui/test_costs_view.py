@@ -314,7 +314,7 @@ async def test_sections_in_order_and_findings_sorted_by_savings_largest_first(tm
         assert cell(app, "note:recommendations", "item") == RECOMMENDATIONS_NOTE
         assert [cell(app, "namespace:kind-stacktop/shop", c) for c in
                 ("item", "where", "detail", "amount", "compare", "pct")] == [
-            "shop", "kind-stacktop", "12 pods · 3.20 CPU · 8.0 GB", "$57.90", "$98.10", "$0.14/h"]
+            "shop", "kind-stacktop", "12 pods · 3.20 CPU · 8.0 GB", "$57.90", "$98.10", "$0.14"]
         await pilot.press("s")  # the sections' order is the table's: no sorting
         assert table(app).sort_key is None
 
@@ -654,7 +654,10 @@ def test_money_fits_its_column() -> None:
     assert costs_rows.money(3.0, "JPY") == "JPY 3.00"
     assert [costs_rows.compact_money(v) for v in (924.4, 12_345.0, 2_345_678.0)] == [
         "$924", "$12.3k", "$2.3M"]
-    assert costs_rows.hourly_text(0.001) == "<$0.01/h"
+    assert costs_rows.hourly_text(0.001) == "<$0.01/h" and costs_rows.hourly_text(0.001, unit="") == "<$0.01"
+    big = snapshot(spend=dataclasses.replace(spend(), month_to_date=8341.0), budgets=())
+    assert costs_rows.tab_labels("5", "Costs", big, False) == [
+        "5 Costs $8,341 MTD", "5 Costs $8,341", "5 Costs $8.3k", "5 Costs"]
 
 
 def test_the_change_is_this_months_pace_against_last_month() -> None:

@@ -57,21 +57,22 @@ def money(value: float, currency: str = "USD", whole_from: float = 10_000.0) -> 
     return f"{'-' if value < 0 and round(size, 2) else ''}{sign}{body}"
 
 
-def compact_money(value: float, currency: str = "USD") -> str:
-    """A tab label's figure: `$1,234`, `$12.3k`, `$1.2M`."""
+def compact_money(value: float, currency: str = "USD", thousands_from: float = 10_000.0) -> str:
+    """A tab label's figure: `$1,234`, `$12.3k`, `$1.2M` (`$8.3k` with thousands_from=1000)."""
     sign = CURRENCY_SIGNS.get(currency, f"{currency} ")
     if value >= 1e6:
         return f"{sign}{value / 1e6:.1f}M"
-    if value >= 10_000:
+    if value >= thousands_from:
         return f"{sign}{value / 1e3:.1f}k"
     return f"{sign}{value:,.0f}"
 
 
-def hourly_text(value: float, currency: str = "USD") -> str:
-    """`$0.42/h`; under a cent `<$0.01/h` (a namespace with tiny requests is not free, just small)."""
+def hourly_text(value: float, currency: str = "USD", unit: str = "/h") -> str:
+    """`$0.42/h`; under a cent `<$0.01/h` (a namespace with tiny requests is not free, just small).
+    The table's column says hourly: its cells leave the unit out."""
     if 0 < value < 0.005:
-        return f"<{money(0.01, currency)}/h"
-    return f"{money(value, currency)}/h"
+        return f"<{money(0.01, currency)}{unit}"
+    return f"{money(value, currency)}{unit}"
 
 
 def ratio_text(ratio: float | None) -> str:
@@ -330,7 +331,7 @@ def recommendation_row(r: Recommendation, currency: str) -> tuple[object, ...]:
 
 def namespace_row(ns: NamespaceCost, currency: str) -> tuple[object, ...]:
     return (Tinted(ns.namespace), ns.context, "", namespace_usage(ns), money(ns.month_to_date, currency),
-            money(ns.month_projection, currency), Tinted(hourly_text(ns.hourly, currency)), "")
+            money(ns.month_projection, currency), Tinted(hourly_text(ns.hourly, currency, "")), "")
 
 
 def namespace_usage(ns: NamespaceCost) -> str:
@@ -577,7 +578,9 @@ def tab_labels(key: str, title: str, snap: CostsSnapshot | None, failed: bool) -
     if spend is None:
         return [f"{key} {title}{mark}"]
     figure = compact_money(spend.month_to_date, spend.currency)
-    return [f"{key} {title} {figure} MTD{mark}", f"{key} {title} {figure}{mark}", f"{key} {title}{mark}"]
+    short = compact_money(spend.month_to_date, spend.currency, 1000)
+    return [f"{key} {title} {figure} MTD{mark}", f"{key} {title} {figure}{mark}",
+            f"{key} {title} {short}{mark}", f"{key} {title}{mark}"]
 
 
 def costs_problem(snapshot: object) -> str | None:

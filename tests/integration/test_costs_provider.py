@@ -247,7 +247,8 @@ async def test_watch_mode_never_deletes(tmp_path: Path, moto_url: str, fleet: Wa
     provider, snap = await poll(settings_for(tmp_path, moto_url), read_only=True)
     try:
         volume = finding_of(snap, FindingKind.UNATTACHED_VOLUME)
-        refused = await Gate(provider, tmp_path, read_only=True).run(DELETE_VOLUME, volume, volume.resource_id)
+        gate = Gate(provider, tmp_path, read_only=True)
+        refused = await gate.run(DELETE_VOLUME, volume, volume.resource_id)
         assert refused.outcome is Outcome.REFUSED and "read-only" in refused.message
         # Below the gate too: the read-only session refuses DeleteVolume before sending it.
         from providers.base import ActionTarget

@@ -62,12 +62,13 @@ def test_demo_stops_an_ec2_instance_in_moto_after_the_name_is_typed(tmp_path: Pa
         term.wait_for("PID", timeout=90)
         term.wait_for("aws ● ok", timeout=60)
         term.keys("e")
-        term.wait_for("EC2 60", "api-01", "2 accounts · 2 regions ok")
+        # The AWS demo fleet's 60 instances and the Costs tab's seeded waste fleet's 8.
+        term.wait_for("EC2 68", "api-01", "2 accounts · 2 regions ok")
         term.keys("/")
         term.wait_for("Esc clears")
         term.keys("web-03")
         term.keys("Enter")
-        screen = term.wait_for("2 of 60 rows", "web-03 · i-")  # one per prod region; the cursor on one
+        screen = term.wait_for("2 of 68 rows", "web-03 · i-")  # one per prod region; the cursor on one
         where = re.search(r"web-03 · (i-[0-9a-f]+) · prod/([a-z0-9-]+) · running", screen)
         assert where, screen
         term.keys("x")

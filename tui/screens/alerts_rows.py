@@ -31,6 +31,7 @@ from providers.alerts.model import (
     Transition,
 )
 from tui.screens.ha_rows import Tinted
+from tui.screens.sections import TextDoc, section_key
 from widgets.formatting import human_age, human_duration
 from widgets.metric_spark import ASCII_RAMP, BLOCKS
 from widgets.resource_table import Column
@@ -52,7 +53,6 @@ SECTION_SILENCED, SECTION_SILENCES = "silenced", "silences"
 SECTIONS = (FIRING, PENDING, SECTION_SILENCED, RESOLVED)
 SECTION_HEALTH = {FIRING: "error", PENDING: "warn", SECTION_SILENCED: "muted", RESOLVED: "ok",
                   SECTION_SILENCES: "info"}
-SECTION_PREFIX = "section:"
 
 
 def tinted_health(value: object) -> str | None:
@@ -121,14 +121,6 @@ def alert_key(alert: Alert) -> str:
 
 def silence_key(silence: Silence) -> str:
     return f"silence:{silence.source}:{silence.id}"
-
-
-def section_key(section: str) -> str:
-    return f"{SECTION_PREFIX}{section}"
-
-
-def is_section(key: str | None) -> bool:
-    return key is not None and key.startswith(SECTION_PREFIX)
 
 
 # -- cells ----------------------------------------------------------------------------------------
@@ -563,21 +555,8 @@ def notification_line(n: NotificationRecord, tz: tzinfo | None, channel_width: i
     return line
 
 
-class AlertDoc:
-    """The detail pane's lines for one alert or one silence (a few hundred at most)."""
-
-    def __init__(self, lines: Sequence[Text]) -> None:
-        self.lines = list(lines)
-
-    def __len__(self) -> int:
-        return len(self.lines)
-
-    def line(self, index: int) -> Text:
-        return self.lines[index]
-
-    def text(self) -> str:
-        """Every line as plain text (tests)."""
-        return "\n".join(line.plain for line in self.lines)
+AlertDoc = TextDoc
+"""The detail pane's lines for one alert or one silence."""
 
 
 def alert_doc(alert: Alert, engine: AlertsSnapshot | None, silences: Mapping[str, Silence], now: float,

@@ -30,6 +30,7 @@ from providers.costs.model import (
     Spend,
 )
 from tui.screens.ha_rows import Tinted
+from tui.screens.sections import TextDoc, section_key
 from widgets.formatting import human_bytes
 from widgets.resource_table import Column
 
@@ -250,7 +251,6 @@ def project(row: Sequence[object], columns: Sequence[Column]) -> tuple[object, .
     return tuple(row[_INDEX[c.key]] for c in columns)
 
 
-SECTION_PREFIX = "section:"
 SERVICES, ACCOUNTS, BUDGETS, FINDINGS, RECOMMENDATIONS, NAMESPACES = (
     "services", "accounts", "budgets", "findings", "recommendations", "namespaces")
 SECTION_TITLES = {SERVICES: "SPEND BY SERVICE", ACCOUNTS: "BY ACCOUNT", BUDGETS: "BUDGETS",
@@ -265,14 +265,6 @@ SECTION_CELLS = {
     NAMESPACES: ("context", "", "pods · CPU · memory", "MTD", "month", "hourly", ""),
 }
 """What each section's cells hold, in COLUMNS order after the item."""
-
-
-def section_key(section: str) -> str:
-    return f"{SECTION_PREFIX}{section}"
-
-
-def is_section(key: str | None) -> bool:
-    return key is not None and key.startswith(SECTION_PREFIX)
 
 
 def section_row(section: str, title: str | None = None) -> tuple[object, ...]:
@@ -593,21 +585,8 @@ def costs_problem(snapshot: object) -> str | None:
 # -- the detail pane -------------------------------------------------------------------------------
 
 
-class CostDoc:
-    """The detail pane's lines for one row (a few dozen at most)."""
-
-    def __init__(self, lines: Sequence[Text]) -> None:
-        self.lines = list(lines)
-
-    def __len__(self) -> int:
-        return len(self.lines)
-
-    def line(self, index: int) -> Text:
-        return self.lines[index]
-
-    def text(self) -> str:
-        """Every line as plain text (tests)."""
-        return "\n".join(line.plain for line in self.lines)
+CostDoc = TextDoc
+"""The detail pane's lines for one row."""
 
 
 def _field_lines(fields: Sequence[tuple[str, str, str]]) -> list[Text]:

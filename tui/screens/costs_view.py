@@ -36,7 +36,6 @@ from tui.screens.costs_rows import (
     empty_text,
     fit_columns,
     is_note,
-    is_section,
     listing,
     project,
     provenance_line,
@@ -104,7 +103,6 @@ class CostsView(TableDetailView):
         self._columns: tuple[Column, ...] = ()
         self._lines: tuple[Text, Text] | None = None
         self._now = 0.0
-        self._cursor_index = 0
         self._rebuilding = False
         self._ready = False
         self._daily: tuple[str, tuple[DailyCost, ...]] | None = None
@@ -272,28 +270,6 @@ class CostsView(TableDetailView):
         self.call_after_refresh(self._draw_daily, True)
 
     # -- the cursor and the detail pane -------------------------------------------------
-
-    def on_resource_table_cursor_moved(self, event: ResourceTable.CursorMoved) -> None:
-        if not self._skip_section():
-            self._show_detail()
-
-    def _skip_section(self) -> bool:
-        """A section's row is a heading, not something to act on: the cursor passes over
-        it the way it was going (at the top, to the first row below it)."""
-        table = self.table
-        keys, index = table.visible_keys(), table.cursor_row
-        going_up = index < self._cursor_index
-        self._cursor_index = index
-        if not keys or not is_section(table.selected_key()):
-            return False
-        below = range(index + 1, len(keys))
-        above = range(index - 1, -1, -1)
-        for i in (*above, *below) if going_up else (*below, *above):
-            if not is_section(keys[i]):
-                self._cursor_index = i
-                table.move_cursor_to(keys[i])
-                return True
-        return False
 
     def _show_detail(self) -> None:
         if not self.details_shown:

@@ -1,4 +1,4 @@
-"""What the Backups and Alerts tabs share: a table of rows over a detail pane for
+"""What the Backups, Alerts and Costs tabs share: a table of rows over a detail pane for
 the selected row, drawn on the Line API (only the lines on screen are formatted),
 the pane shown on tall terminals or when asked (`i`), the table swapped for one
 with more or fewer columns when the width changes.
@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.screens.sections import is_section
 from tui.screens.table_swap import swap_table
 from widgets.resource_table import Column, ResourceTable
 
@@ -139,6 +140,8 @@ class TableDetailView(Vertical):
     _ready = False
     _columns: tuple[Column, ...] = ()
     _rows: list[tuple[str, tuple[Any, ...]]]
+    _cursor_index = 0
+    """Where the cursor was, so passing over a section heading keeps its direction."""
 
     # Each view provides: fit_columns(width) (a staticmethod: the columns that fit),
     # _new_table(columns), _projected() (its rows now), _show_detail(), update_from_store().
@@ -202,6 +205,29 @@ class TableDetailView(Vertical):
         if not self.details_shown and self.lines.has_focus:
             self.table.focus()
         return self.details_shown == self.details_wanted
+
+    def on_resource_table_cursor_moved(self, event: ResourceTable.CursorMoved) -> None:
+        if not self._skip_section():
+            self._show_detail()
+
+    def _skip_section(self) -> bool:
+        """A section's row (key "section:…") is a heading, not something to act on: the
+        cursor passes over it the way it was going (at the top, to the first row below it).
+        Views without sections never have such a key."""
+        table = self.table
+        keys, index = table.visible_keys(), table.cursor_row
+        going_up = index < self._cursor_index
+        self._cursor_index = index
+        if not keys or not is_section(table.selected_key()):
+            return False
+        below = range(index + 1, len(keys))
+        above = range(index - 1, -1, -1)
+        for i in (*above, *below) if going_up else (*below, *above):
+            if not is_section(keys[i]):
+                self._cursor_index = i
+                table.move_cursor_to(keys[i])
+                return True
+        return False
 
     def on_resource_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
         """Enter on a row: its details take the keys (the arrows scroll them)."""

@@ -367,10 +367,14 @@ class StacktopApp(App[int]):
         failed = state is not None and bool(state.last_error)
         key, title = next((k, t) for t_id, k, t in TABS if t_id == "costs")
         labels = cost_tab_labels(key, title, snap if isinstance(snap, CostsSnapshot) else None, failed)
-        others = sum(len(self._tab_labels.get(t_id, f"{k} {t}")) + 2
-                     for t_id, k, t in TABS if t_id != "costs")
-        room = self.size.width - others - 2
+        room = self._tab_room("costs")
         self._set_tab_label("costs", next((lb for lb in labels if len(lb) <= room), labels[-1]))
+
+    def _tab_room(self, tab_id: str) -> int:
+        """Cells the tab bar leaves for `tab_id`'s label beside the others' current labels."""
+        others = sum(len(self._tab_labels.get(t_id, f"{k} {t}")) + 2
+                     for t_id, k, t in TABS if t_id != tab_id)
+        return self.size.width - others - 2
 
     def _show_alerts_label(self) -> None:
         """`4 Alerts 3 firing 2 pending`: what needs someone now (silenced ones left out),
@@ -392,9 +396,7 @@ class StacktopApp(App[int]):
         counts = alert_tab_counts(alerts) if answered else None
         key, title = next((k, t) for t_id, k, t in TABS if t_id == "alerts")
         label = alert_tab_label(key, title, counts)
-        others = sum(len(self._tab_labels.get(t_id, f"{k} {t}")) + 2
-                     for t_id, k, t in TABS if t_id != "alerts")
-        if others + len(label) + 2 > self.size.width:
+        if len(label) > self._tab_room("alerts"):
             label = alert_tab_label(key, title, counts, with_pending=False)
         self._set_tab_label("alerts", label)
 

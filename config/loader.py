@@ -45,8 +45,10 @@ from config.model import (
     PrometheusSettings,
     ProviderSettings,
     RetentionSettings,
+    RoleSettings,
     RouteSettings,
     RuntimeSettings,
+    SecuritySettings,
     Settings,
     UiSettings,
     VerifyCheckSettings,
@@ -202,8 +204,9 @@ def build_settings(
         log=LogSettings(
             file=log["file"] or os.path.join(defaults_dir, "stacktop.log"), level=log["level"]
         ),
-        audit=AuditSettings(file=values["audit"]["file"] or os.path.join(defaults_dir,
-                                                                           "audit.jsonl")),
+        audit=AuditSettings(
+            file=values["audit"]["file"] or os.path.join(defaults_dir, "audit.jsonl"),
+            rotate_bytes=values["audit"]["rotate_bytes"], key_file=values["audit"]["key_file"]),
         runtime=RuntimeSettings(**values["runtime"]),
         providers=ProviderSettings(
             host=HostSettings(**host) if host["enabled"] else None,
@@ -216,7 +219,17 @@ def build_settings(
         backups=_backup_settings(values["backups"], defaults_dir),
         alerts=_alerts_settings(values["alerts"], defaults_dir, alert_rules),
         costs=_costs_settings(values["costs"], defaults_dir),
+        roles=_role_settings(values["roles"]),
+        security=SecuritySettings(**{**values["security"], "ports": tuple(values["security"]["ports"]),
+                                     "ignore": tuple(values["security"]["ignore"])}),
     )
+
+
+def _role_settings(roles: Mapping[str, Any] | None) -> RoleSettings | None:
+    if roles is None:
+        return None
+    return RoleSettings(default=roles["default"], users=dict(roles["users"] or {}),
+                        groups=dict(roles["groups"] or {}))
 
 
 def _costs_settings(costs: Mapping[str, Any], defaults_dir: str) -> CostsSettings:

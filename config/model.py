@@ -10,17 +10,18 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from config.durations import format_duration, parse_duration
 from config.errors import ConfigError
+from config.redaction import REDACTED as REDACTED  # re-exported: older imports use it
+from config.redaction import redact
 from config.schema import DEFAULT_EXCLUDE_FSTYPES
 
 Role = Literal["viewer", "operator", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 LOG_LEVELS = ("debug", "info", "warning", "error")
-REDACTED = "***"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,11 @@ class LogSettings:
 @dataclass(frozen=True, slots=True)
 class AuditSettings:
     file: str
+    rotate_bytes: int = 10 * 1024 * 1024
+    """The live file is renamed to FILE.1 (older ones shift up, none deleted) past this size."""
+    key_file: str | None = None
+    """A file holding a secret key: records are chained with HMAC-SHA256 under it, so a
+    chain cannot be recomputed by whoever cannot read the key. None: plain SHA-256."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,6 +541,33 @@ class CostsSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RoleSettings:
+    """Who may do what: Unix users and groups mapped to roles (for shared bastions)."""
+
+    default: Role = "viewer"
+    """The role of a user matched by neither `users` nor `groups`."""
+    users: Mapping[str, Role] = field(default_factory=dict)
+    """Unix user name -> role; wins over the user's groups."""
+    groups: Mapping[str, Role] = field(default_factory=dict)
+    """Unix group name -> role; a member gets the highest role of their groups."""
+
+
+SECURITY_PORTS: tuple[int, ...] = (22, 3389, 1433, 1521, 3306, 5432, 5439, 6379, 9200, 11211, 27017)
+"""SSH, RDP and the usual database ports: open to the world, each is a finding."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecuritySettings:
+    enabled: bool = True
+    interval: float = 3600.0
+    ports: tuple[int, ...] = SECURITY_PORTS
+    key_max_age: float = 90 * 86400.0
+    root_use_window: float = 30 * 86400.0
+    ignore: tuple[str, ...] = ()
+    """Findings accepted on purpose, as CHECK:RESOURCE (e.g. sg-open-port:sg-0abc:22)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderSettings:
     host: HostSettings | None  # None when the host provider is disabled
     aws: AwsSettings | None = None  # None when no account is configured
@@ -562,13 +595,14 @@ class Settings:
     backups: BackupSettings = BackupSettings()
     alerts: AlertsSettings = AlertsSettings()
     costs: CostsSettings = CostsSettings()
+    roles: RoleSettings | None = None
+    """None: everyone has `role` (a single-user machine)."""
+    security: SecuritySettings = SecuritySettings()
 
     def redact(self, text: str) -> str:
-        """``text`` with every secret value seen while loading replaced by ***."""
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            if secret:
-                text = text.replace(secret, REDACTED)
-        return text
+        """``text`` with every secret value seen while loading, and every known
+        credential shape, masked: the one redaction all outputs go through."""
+        return redact(text, self.secrets)
 
     def describe(self) -> list[str]:
         """Human-readable lines for ``stacktop check``; secrets appear as ***."""

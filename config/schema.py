@@ -1060,18 +1060,52 @@ ALERTMANAGER_SCHEMA = optional(section(
 ))
 
 
+ROLE_NAMES = ("viewer", "operator", "admin")
+
+ROLES_SCHEMA = optional(section(
+    "Who may do what, by Unix user and group (SUDO_USER when run through sudo as root). "
+    "viewer reads only; operator also runs safe and disruptive actions (stop, reboot, "
+    "switchover, scale); admin also runs destructive ones (failover, delete, prune). "
+    "Absent: everyone has the profile's role.",
+    default=enum("Role of a user matched by neither users nor groups.", ROLE_NAMES, "viewer"),
+    users=mapping_of(enum("A role.", ROLE_NAMES), "Unix user name: role. Wins over the "
+                     "user's groups.", default_doc="none"),
+    groups=mapping_of(enum("A role.", ROLE_NAMES), "Unix group name: role. A member of "
+                      "several gets the highest.", default_doc="none"),
+))
+
+SECURITY_SCHEMA = section(
+    "Security findings (Security tab, stacktop report security): open ports, unencrypted "
+    "data, missing MFA, old keys, root use; privileged or root pods.",
+    enabled=boolean("Scan when providers.aws or providers.kubernetes is configured.", True),
+    interval=duration("Time between scans (IAM, S3 and every security group are read).",
+                      3600.0, minimum=300.0),
+    ports=list_of(integer("A TCP port.", minimum=1, maximum=65535),
+                  "Ports that must not be open to 0.0.0.0/0 or ::/0.",
+                  (22, 3389, 1433, 1521, 3306, 5432, 5439, 6379, 9200, 11211, 27017)),
+    key_max_age=duration("Access keys older than this are a finding.", 90 * 86400.0,
+                         minimum=86400.0),
+    root_use_window=duration("Root account use (credential report) within this is a finding.",
+                             30 * 86400.0, minimum=86400.0),
+    ignore=list_of(text("CHECK:RESOURCE, as the finding shows it."),
+                   "Findings accepted on purpose (a bastion's port 22), hidden from the tab "
+                   "and reports."),
+)
+
 PROFILE_SCHEMA = section(
     "One profile: everything stacktop needs to know to run.",
     check=_check_references,
     role=enum(
-        "What actions the operator may run: viewer reads only, operator runs everyday "
-        "actions, admin also runs destructive ones.",
-        ("viewer", "operator", "admin"),
+        "Role of everyone when roles is not configured (a single-user machine): viewer "
+        "reads only, operator runs safe and disruptive actions, admin also destructive ones.",
+        ROLE_NAMES,
         "operator",
     ),
+    roles=ROLES_SCHEMA,
     user=text(
-        "Name written to the audit log for every action.",
-        default_doc="the OS user",
+        "A display name recorded beside the Unix user in audit records; never used to "
+        "choose a role.",
+        default_doc="none",
     ),
     ui=section(
         "The terminal screen.",
@@ -1100,9 +1134,15 @@ PROFILE_SCHEMA = section(
     audit=section(
         "The append-only record of every action run.",
         file=path(
-            "Audit file (JSON lines, fsync'ed per record).",
+            "Audit file (JSON lines, fsync'ed per record, each chained to the one before).",
             default_doc="audit.jsonl in the log's default directory",
         ),
+        rotate_bytes=integer("Past this size the file becomes FILE.1 (older ones shift to "
+                             "FILE.2 …; none is deleted) and the chain goes on in a new file.",
+                             10 * 1024 * 1024, minimum=4096),
+        key_file=path("A file holding a secret (readable by stacktop only): records are "
+                      "chained with HMAC-SHA256 under it, so nobody without it can forge "
+                      "a chain.", default_doc="none: plain SHA-256"),
     ),
     runtime=section(
         "How providers are polled.",
@@ -1294,6 +1334,7 @@ PROFILE_SCHEMA = section(
     backups=BACKUPS_SCHEMA,
     alerts=ALERTS_SCHEMA,
     costs=COSTS_SCHEMA,
+    security=SECURITY_SCHEMA,
 )
 
 

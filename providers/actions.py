@@ -12,13 +12,14 @@ import enum
 import json
 import logging
 import os
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from providers.base import ROLE_ORDER, ActionResult, ActionSpec, ActionTarget, Provider, Risk
+from providers.base import ActionResult, ActionSpec, ActionTarget, Provider, role_allows
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +87,18 @@ class ActionGate:
         user: str,
         refresh: Callable[[str], None],
         redact: Callable[[str], str] = str,
+        host: str = "",
+        ssh_client: str | None = None,
+        profile: str = "",
     ) -> None:
         self.providers = providers
         self.audit = audit
         self.read_only = read_only
         self.role = role
         self.user = user
+        self.host = host or socket.gethostname()
+        self.ssh_client = ssh_client
+        self.profile = profile
         self._refresh = refresh
         self._redact = redact
 
@@ -99,10 +106,10 @@ class ActionGate:
         """Why `spec` may not run at all here, or None when it may."""
         if self.read_only:
             return f"{spec.title} refused: read-only mode (restart without 'watch'/--read-only to act)"
-        if ROLE_ORDER.get(self.role, -1) < ROLE_ORDER[spec.min_role]:
+        if not role_allows(self.role, spec.risk):
             return (
-                f"{spec.title} refused: role '{self.role}' may not run it "
-                f"(needs '{spec.min_role}'; set role in your profile)"
+                f"{spec.title} refused: it is {spec.risk.value} and needs the "
+                f"{spec.min_role} role; {self.user} is {self.role} (roles in the profile)"
             )
         return None
 
@@ -110,7 +117,7 @@ class ActionGate:
         # A target that lists what it touches (a prune's plan) shows that listing instead:
         # its params (the ids to delete) would only repeat it, unreadably, in one line.
         chosen = "" if target.listing else "".join(f", {k} → {v}" for k, v in target.params.items())
-        if spec.risk is Risk.DESTRUCTIVE:
+        if spec.risk.typed_confirmation:
             return ConfirmRequest(
                 spec, target,
                 f"{spec.description}: {target.kind} {target.name} ({target.id}){chosen}. "
@@ -159,17 +166,18 @@ class ActionGate:
         duration: float | None = None,
     ) -> None:
         record: dict[str, object] = {
-            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "user": self.user,
             "role": self.role,
-            "ssh_client": (os.environ.get("SSH_CLIENT") or "").split(" ")[0] or None,
+            "host": self.host,
+            "ssh_client": self.ssh_client,
+            "profile": self.profile,
             "action": spec.id,
             "risk": spec.risk.value,
             "target": {"kind": target.kind, "id": target.id, "name": target.name},
             "params": dict(target.params),
             "result": outcome.value,
             "message": message,
+            "duration_s": None if duration is None else round(duration, 3),
         }
-        if duration is not None:
-            record["duration_s"] = round(duration, 3)
         await self.audit.append(record)

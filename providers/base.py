@@ -71,13 +71,36 @@ def _plain(value: Any) -> Any:
 
 
 class Risk(enum.Enum):
-    """How much confirmation an action needs: y/n for SAFE, the target's name for DESTRUCTIVE."""
+    """What an action can break, which decides who may run it and how it is confirmed.
+
+    SAFE changes nothing a user of the service notices (start, backup, silence): y/n.
+    DISRUPTIVE interrupts service but loses no data (stop, reboot, switchover): the
+    target's name is typed. DESTRUCTIVE can lose data or cannot be undone (failover,
+    delete, prune, release an address): the name is typed, and only admins may run it.
+    """
 
     SAFE = "safe"
+    DISRUPTIVE = "disruptive"
     DESTRUCTIVE = "destructive"
+
+    @property
+    def required_role(self) -> str:
+        """The lowest role that may run an action of this risk."""
+        return "admin" if self is Risk.DESTRUCTIVE else "operator"
+
+    @property
+    def typed_confirmation(self) -> bool:
+        """Whether the operator types the target's name rather than answering y/n."""
+        return self is not Risk.SAFE
 
 
 ROLE_ORDER = {"viewer": 0, "operator": 1, "admin": 2}
+"""viewer reads only; operator runs safe and disruptive actions; admin runs all."""
+
+
+def role_allows(role: str, risk: Risk) -> bool:
+    """Whether `role` may run an action of `risk` (an unknown role may run nothing)."""
+    return ROLE_ORDER.get(role, -1) >= ROLE_ORDER[risk.required_role]
 
 
 @dataclass(frozen=True)
@@ -144,11 +167,15 @@ class ActionSpec:
     description: str
     risk: Risk
     provider: str
-    min_role: str = "operator"
     parameter: ActionParameter | None = None
     choice: ActionChoice | None = None
     text: TextParameter | None = None
     """Asked in this order before the gate's confirmation: choice, text, parameter."""
+
+    @property
+    def min_role(self) -> str:
+        """Who may run it follows from its risk alone, so no spec can be mislabelled."""
+        return self.risk.required_role
 
 
 @dataclass(frozen=True)

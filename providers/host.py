@@ -340,7 +340,7 @@ class HostProvider(Provider):
                 key="k",
                 title="Terminate",
                 description="Send SIGTERM to the selected process",
-                risk=Risk.DESTRUCTIVE,
+                risk=Risk.DISRUPTIVE,
                 provider=self.name,
             )
         ]

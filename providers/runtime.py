@@ -100,6 +100,8 @@ class Runtime:
         self.jitter = jitter
         self.stale_after = stale_after
         self._redact = redact
+        self.redact = redact
+        """The profile's redaction, for whatever shows provider data (the screen)."""
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._own_slot = {p.name: asyncio.Semaphore(1) for p in self.providers.values()}
         self._executor = concurrent.futures.ThreadPoolExecutor(

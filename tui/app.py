@@ -130,6 +130,8 @@ class StacktopApp(App[int]):
         self.clock = clock
         self.monotonic = monotonic
         self.start_runtime = start_runtime
+        self.redact: Callable[[str], str] = runtime.redact
+        """The profile's redaction: screen text built from provider data passes through it."""
         self.action_specs: dict[str, ActionSpec] = {
             s.id: s for p in runtime.providers.values() for s in p.actions()
         }

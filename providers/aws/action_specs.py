@@ -12,16 +12,16 @@ EC2_START = ActionSpec(
 )
 EC2_STOP = ActionSpec(
     "aws.ec2.stop", "x", "Stop instance",
-    "Stop the selected EC2 instance (type its Name or id to confirm)", Risk.DESTRUCTIVE, "aws.ec2",
+    "Stop the selected EC2 instance (type its Name or id to confirm)", Risk.DISRUPTIVE, "aws.ec2",
 )
 EC2_REBOOT = ActionSpec(
     "aws.ec2.reboot", "o", "Reboot instance",
-    "Reboot the selected EC2 instance (type its Name or id to confirm)", Risk.DESTRUCTIVE,
+    "Reboot the selected EC2 instance (type its Name or id to confirm)", Risk.DISRUPTIVE,
     "aws.ec2",
 )
 RDS_REBOOT = ActionSpec(
     "aws.rds.reboot", "o", "Reboot database",
-    "Reboot the selected RDS instance (type its id to confirm)", Risk.DESTRUCTIVE, "aws.rds",
+    "Reboot the selected RDS instance (type its id to confirm)", Risk.DISRUPTIVE, "aws.rds",
 )
 
 ACTIONS_BY_SERVICE: dict[str, tuple[ActionSpec, ...]] = {

@@ -25,12 +25,12 @@ def _parse_when(text: str) -> str:
 SWITCHOVER = ActionSpec(
     "ha.switchover", "x", "Switchover",
     "Switch the leader over to a healthy replica (a few seconds without writes)",
-    Risk.SAFE, "ha", choice=ActionChoice("candidate", "New leader"),
+    Risk.DISRUPTIVE, "ha", choice=ActionChoice("candidate", "New leader"),
 )
 SCHEDULE_SWITCHOVER = ActionSpec(
     "ha.schedule_switchover", "X", "Schedule switchover",
     "Schedule a switchover to a healthy replica at a given time",
-    Risk.SAFE, "ha", choice=ActionChoice("candidate", "New leader"),
+    Risk.DISRUPTIVE, "ha", choice=ActionChoice("candidate", "New leader"),
     text=TextParameter("at", "When (in 30m, 02:00, or 2026-11-23T02:00+01:00)", _parse_when, "in 30m"),
 )
 CANCEL_SWITCHOVER = ActionSpec(
@@ -40,7 +40,7 @@ CANCEL_SWITCHOVER = ActionSpec(
 FAILOVER = ActionSpec(
     "ha.failover", "F", "Failover",
     "FAILOVER without the leader's consent: writes not yet replicated to the candidate are LOST",
-    Risk.DESTRUCTIVE, "ha", min_role="admin", choice=ActionChoice("candidate", "Promote"),
+    Risk.DESTRUCTIVE, "ha", choice=ActionChoice("candidate", "Promote"),
 )
 PATRONI_ACTIONS = (SWITCHOVER, SCHEDULE_SWITCHOVER, CANCEL_SWITCHOVER, FAILOVER)
 

@@ -13,16 +13,16 @@ from providers.k8s.records import KubeNode, KubePod, KubeRecord, KubeWorkload
 MAX_REPLICAS = 1000
 
 SCALE = ActionSpec(
-    "k8s.scale", "plus", "Scale", "Scale to a number of replicas", Risk.SAFE, "k8s.workloads",
+    "k8s.scale", "plus", "Scale", "Scale to a number of replicas", Risk.DISRUPTIVE, "k8s.workloads",
     parameter=ActionParameter("replicas", "Replicas", 0, MAX_REPLICAS, current_detail="replicas"),
 )
 RESTART = ActionSpec(
     "k8s.restart", "R", "Restart", "Rollout restart (new pods replace the old, as kubectl does)",
-    Risk.SAFE, "k8s.workloads",
+    Risk.DISRUPTIVE, "k8s.workloads",
 )
 DELETE_POD = ActionSpec(
     "k8s.delete_pod", "ctrl+d", "Delete pod", "Delete the pod (its controller, if any, replaces it)",
-    Risk.DESTRUCTIVE, "k8s.pods",
+    Risk.DISRUPTIVE, "k8s.pods",
 )
 CORDON = ActionSpec(
     "k8s.cordon", "c", "Cordon", "Cordon the node (no new pods are scheduled on it)", Risk.SAFE,

@@ -1,0 +1,1 @@
+"""Security findings: holes in the estate itself (AWS and Kubernetes), never fixed for you."""

@@ -60,6 +60,11 @@ def build_providers(settings: Settings, *, read_only: bool = True, alerting: boo
         from providers.costs.build import build_costs_providers
 
         providers += build_costs_providers(settings, accounts, read_only=read_only)
+    if settings.security.enabled and (aws is not None or kube is not None):
+        # Imported here: the checks load only for profiles with something to scan.
+        from providers.security.build import build_security_providers
+
+        providers += build_security_providers(settings, accounts, read_only=read_only)
     # Last: the rule engine reads what the others found. Cheap to build; files open on first poll.
     from providers.alerts.build import build_alert_providers
 

@@ -86,8 +86,9 @@ def default_backends() -> list[DemoBackend]:
     from tui.demo.costs_demo import CostsDemoBackend
     from tui.demo.ha_demo import HaDemoBackend
     from tui.demo.kube_demo import KubeDemoBackend
+    from tui.demo.security_demo import SecurityDemoBackend
 
-    moto = MotoDemoBackend()
-    # After moto: the backups backend adds snapshots to the seeded fleet.
-    return [moto, KubeDemoBackend(), HaDemoBackend(), BackupsDemoBackend(aws=moto), AlertsDemoBackend(),
-            CostsDemoBackend(aws=moto)]
+    moto, kube = MotoDemoBackend(), KubeDemoBackend()
+    # After moto and kube: the backups, costs and security backends seed into their servers.
+    return [moto, kube, HaDemoBackend(), BackupsDemoBackend(aws=moto), AlertsDemoBackend(),
+            CostsDemoBackend(aws=moto), SecurityDemoBackend(aws=moto, kube=kube)]

@@ -1,5 +1,6 @@
 """Command line: the console, `watch`, `check`, `snapshot`, `backups export-schedule`,
-`agent` (headless alerting), `rules list|export` and `report costs`.
+`agent` (headless alerting), `rules list|export`, `report costs|security` and
+`audit verify|list`.
 
 Exit codes: 0 ok, 1 runtime failure (a provider failed in `snapshot`, the
 app crashed), 2 usage or configuration error. User-caused errors print one
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import getpass
 import os
 import re
 import sys
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("watch", "check", "snapshot", "backups", "agent", "rules", "report")
+COMMANDS = ("watch", "check", "snapshot", "backups", "agent", "rules", "report", "audit")
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 
 
@@ -74,7 +74,8 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
                "  backups    export-schedule TARGET: print a dump job as a crontab line or CronJob\n"
                "  agent      headless: poll, evaluate alert rules and send notifications (systemd, k8s)\n"
                "  rules      list the alert rules, or export them as a Prometheus rule file\n"
-               "  report     costs: write the month's costs report as HTML, CSV or JSON\n"
+               "  report     costs | security: write the month's costs or the security findings\n"
+               "  audit      verify the audit trail's chain, or list its records\n"
                "Run 'stacktop COMMAND --help' for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -151,8 +152,36 @@ def build_parsers() -> dict[str, argparse.ArgumentParser]:
     costs.add_argument("--month", metavar="YYYY-MM", help="a past month (default: this month so far, UTC)")
     costs.add_argument("--format", choices=("html", "csv", "json"), required=True)
     costs.add_argument("--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    security = reports.add_parser(
+        "security", help="security findings of every AWS account and Kubernetes context",
+        description="Scan once (security groups, EBS, RDS, S3, IAM credential report; pods and "
+                    "services) and write the findings: html is one self-contained printable page, "
+                    "json the schema stacktop.security.report/1. Read-only; findings listed in "
+                    "security.ignore are left out. Exit 1 when a source could not be scanned (the "
+                    "others are still reported).")
+    _common(security, console=False)
+    security.add_argument("--format", choices=("html", "json"), required=True)
+    security.add_argument("--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    audit = argparse.ArgumentParser(prog="stacktop audit",
+                                    description="The audit trail of every action attempted (audit.file).")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="COMMAND", required=True)
+    verify = audit_commands.add_parser(
+        "verify", help="check the hash chain: exit 1 naming each edited, removed or reordered record",
+        description="Read the audit file and its rotated predecessors, oldest first, and check that "
+                    "every record's hash and its link to the one before are intact. Exit 0 when the "
+                    "chain is whole, 1 naming FILE:LINE of each problem.")
+    _common(verify, console=False)
+    listing_audit = audit_commands.add_parser(
+        "list", help="print the records of a period, newest last",
+        description="Print the audit records of the last period (all rotated files included).")
+    _common(listing_audit, console=False)
+    listing_audit.add_argument("--since", metavar="DURATION", default="24h",
+                               help="how far back, e.g. 30m, 24h, 7d (default 24h)")
+    listing_audit.add_argument("--user", metavar="USER", help="only this Unix user's records")
+    listing_audit.add_argument("--format", choices=("text", "json"), default="text",
+                               help="text: one line per record; json: one JSON object per line")
     return {"console": main, "watch": watch, "check": check, "snapshot": snapshot, "backups": backups,
-            "agent": agent, "rules": rules, "report": report}
+            "agent": agent, "rules": rules, "report": report, "audit": audit}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -178,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_rules(args)
         if command == "report":
             return run_report(args)
+        if command == "audit":
+            return run_audit(args)
         return run_console(args, read_only=command == "watch" or args.read_only)
     except UsageError as exc:
         print(f"stacktop: {exc}", file=sys.stderr)
@@ -212,11 +243,26 @@ def run_check(args: argparse.Namespace) -> int:
     print(f"configuration OK: {settings.source} ({settings.source_kind})")
     for line in settings.describe():
         print(f"  {line}")
+    from config.identity import resolve_identity
+
+    who = resolve_identity(settings.roles, settings.role)
+    via = " via sudo" if who.via_sudo else ""
+    print(f"  you       {who.user}{via}: {who.role} ({who.why})")
+    warning = _config_warning(settings)
+    if warning:
+        print(f"warning: {warning}")
     names = [p.name for p in build_providers(settings)]
     print("would poll: " + (", ".join(names) if names else "nothing (no provider enabled)"))
     if args.profile is None and len(settings.profiles) > 1:
         print(f"all profiles load: {', '.join(settings.profiles)}")
     return EXIT_OK
+
+
+def _config_warning(settings) -> str | None:  # type: ignore[no-untyped-def]
+    """One line when the config file holds secrets others can read, else None."""
+    from config.permissions import secret_file_warning
+
+    return secret_file_warning(settings.source, settings.secrets)
 
 
 def run_backups_export(args: argparse.Namespace) -> int:
@@ -274,9 +320,50 @@ def month_argument(text: str | None, now: datetime.datetime | None = None) -> st
     return text
 
 
+def run_audit(args: argparse.Namespace) -> int:
+    """`audit verify|list`: reads the trail only; never starts Textual or a provider."""
+    settings = _load(args)
+    from tui.audit_cli import run_audit_list, run_audit_verify
+
+    run = run_audit_verify if args.audit_command == "verify" else run_audit_list
+    return run(settings, args)
+
+
 def run_report(args: argparse.Namespace) -> int:
-    """`report KIND`: one function per kind of report (costs now; security next)."""
-    return {"costs": run_report_costs}[args.report_command](args)
+    """`report KIND`: one function per kind of report."""
+    return {"costs": run_report_costs, "security": run_report_security}[args.report_command](args)
+
+
+def run_report_security(args: argparse.Namespace) -> int:
+    """`report security`: one scan, one render, one write; never starts Textual."""
+    import asyncio
+    import time
+
+    settings = _load(args)
+    _setup_logs(settings, None, None)
+    from providers.costs.report import write_atomic
+    from providers.security.build import SecurityError, collect_security
+    from providers.security.report import render
+
+    try:
+        snapshot = asyncio.run(collect_security(settings))
+    except SecurityError as exc:
+        print(f"stacktop: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    text = settings.redact(render(snapshot, args.format, profile=settings.profile, generated_at=time.time()))
+    failed = [s for s in snapshot.sources if s.error]
+    for status in failed:
+        print(settings.redact(f"stacktop: {status.source}: {status.error}"), file=sys.stderr)
+    if args.output:
+        try:
+            write_atomic(args.output, text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        print(f"stacktop: wrote the {args.format} security report ({len(snapshot.findings)} findings) "
+              f"to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_FAILURE if failed else EXIT_OK
 
 
 def run_report_costs(args: argparse.Namespace) -> int:
@@ -398,12 +485,25 @@ def run_snapshot(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _audit_log(settings):  # type: ignore[no-untyped-def]
+    """The profile's audit trail; a key_file that cannot be used is a one-line usage error."""
+    from providers.audit.log import AuditError, AuditLog, load_key
+
+    try:
+        key = load_key(settings.audit.key_file) if settings.audit.key_file else None
+    except AuditError as exc:
+        raise UsageError(str(exc)) from None
+    return AuditLog(settings.audit.file, settings.redact, rotate_bytes=settings.audit.rotate_bytes, key=key)
+
+
 def run_console(args: argparse.Namespace, read_only: bool) -> int:
     settings = _load(args)
+    from config.identity import resolve_identity
+
     if args.refresh is not None:
         settings = settings.with_overrides(refresh=args.refresh)
     _setup_logs(settings, args.log_file, args.log_level)
-    from providers.actions import ActionGate, AuditLog
+    from providers.actions import ActionGate
     from providers.registry import build_providers
     from providers.runtime import Runtime
     from providers.store import Store
@@ -420,13 +520,14 @@ def run_console(args: argparse.Namespace, read_only: bool) -> int:
                 backoff_cap=settings.runtime.backoff_cap, jitter=settings.runtime.jitter,
                 stale_after=settings.runtime.stale_after, redact=settings.redact,
             )
-            user = settings.user or getpass.getuser()
-            gate = ActionGate(
-                runtime.providers, AuditLog(settings.audit.file, settings.redact),
-                read_only=read_only, role=settings.role, user=user,
-                refresh=runtime.refresh, redact=settings.redact,
-            )
             profile = f"{settings.profile} (demo)" if args.demo else settings.profile
+            who = resolve_identity(settings.roles, settings.role)
+            gate = ActionGate(
+                runtime.providers, _audit_log(settings),
+                read_only=read_only, role=who.role, user=who.user,
+                refresh=runtime.refresh, redact=settings.redact,
+                host=who.host, ssh_client=who.ssh_client, profile=profile,
+            )
             ui_refresh = settings.ui.watch_refresh if read_only else settings.ui.refresh
             app = StacktopApp(runtime, gate, profile=profile, read_only=read_only,
                               ui_refresh=ui_refresh)

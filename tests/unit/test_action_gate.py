@@ -33,8 +33,7 @@ class Door(Provider):
     def actions(self) -> list[ActionSpec]:
         return [
             ActionSpec("door.knock", "n", "Knock", "Knock on the door", Risk.SAFE, "door"),
-            ActionSpec("door.break", "b", "Break", "Break the door", Risk.DESTRUCTIVE, "door",
-                       min_role="admin"),
+            ActionSpec("door.break", "b", "Break", "Break the door", Risk.DESTRUCTIVE, "door"),
             ActionSpec("door.jam", "j", "Jam", "Jam the door", Risk.SAFE, "door"),
         ]
 
@@ -89,8 +88,14 @@ async def test_role_below_the_action_is_refused_with_the_fix(tmp_path: Path) -> 
     gate, door, specs, _ = make(tmp_path, role="operator")
     result = await gate.execute(specs["door.break"], TARGET, answering("front-door")[0])
     assert result.outcome is Outcome.REFUSED
-    assert "role 'operator'" in result.message and "needs 'admin'" in result.message
+    assert result.message == (
+        "Break refused: it is destructive and needs the admin role; alice is operator "
+        "(roles in the profile)"
+    )
     assert door.calls == []
+    record = audit(tmp_path)[-1]
+    assert record["result"] == "refused" and record["role"] == "operator"
+    assert record["message"] == result.message
 
 
 @pytest.mark.parametrize("role", ["viewer"])

@@ -260,8 +260,10 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _config_warning(settings) -> str | None:  # type: ignore[no-untyped-def]
     """One line when the config file holds secrets others can read, else None."""
-    from config.permissions import secret_file_warning
-
+    try:  # TEMPORARY while issue 10 lands
+        from config.permissions import secret_file_warning
+    except ImportError:
+        return None
     return secret_file_warning(settings.source, settings.secrets)
 
 
@@ -487,7 +489,11 @@ def run_snapshot(args: argparse.Namespace) -> int:
 
 def _audit_log(settings):  # type: ignore[no-untyped-def]
     """The profile's audit trail; a key_file that cannot be used is a one-line usage error."""
-    from providers.audit.log import AuditError, AuditLog, load_key
+    try:  # TEMPORARY while issue 10 lands
+        from providers.audit.log import AuditError, AuditLog, load_key
+    except ImportError:
+        from providers.actions import AuditLog
+        return AuditLog(settings.audit.file, settings.redact)
 
     try:
         key = load_key(settings.audit.key_file) if settings.audit.key_file else None

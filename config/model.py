@@ -610,13 +610,15 @@ class Settings:
         lines = [
             f"profile   {self.profile}  (profiles in file: {', '.join(self.profiles)})",
             f"file      {self.source}  (found via {self.source_kind})",
-            f"role      {self.role}",
+            f"role      {self.role}" if self.roles is None else "role      by Unix user and group (roles)",
             f"user      {self.user if self.user is not None else '(OS user)'}",
             f"ui        refresh {format_duration(ui.refresh)}, "
             f"watch refresh {format_duration(ui.watch_refresh)}, "
             f"history {ui.history_points} points",
             f"log       {self.log.file}  (level {self.log.level})",
-            f"audit     {self.audit.file}",
+            f"audit     {self.audit.file}  (chained with "
+            f"{'HMAC-SHA256, audit.key_file' if self.audit.key_file else 'SHA-256'}; "
+            f"rotated at {format_bytes(self.audit.rotate_bytes)})",
             f"runtime   {runtime.max_concurrency} workers, "
             f"backoff cap {format_duration(runtime.backoff_cap)}, "
             f"jitter {runtime.jitter:g}, stale after {runtime.stale_after:g} intervals",
@@ -664,7 +666,22 @@ class Settings:
                              f"schedule {t.schedule or 'none'}; {rpo}; {t.retention.summary()}")
         lines += self._describe_alerting()
         lines += self._describe_costs()
+        lines += self._describe_security()
         return [self.redact(line) for line in lines]
+
+    def _describe_security(self) -> list[str]:
+        lines = []
+        if self.roles is not None:
+            users = ", ".join(f"{u}={r}" for u, r in sorted(self.roles.users.items())) or "none"
+            groups = ", ".join(f"{g}={r}" for g, r in sorted(self.roles.groups.items())) or "none"
+            lines.append(f"roles     default {self.roles.default}; users {users}; groups {groups}")
+        sec = self.security
+        if sec.enabled and (self.providers.aws is not None or self.providers.kubernetes is not None):
+            ignored = f"; {len(sec.ignore)} ignored" if sec.ignore else ""
+            lines.append(f"security  scan every {format_duration(sec.interval)}; ports "
+                         f"{', '.join(str(p) for p in sec.ports)}; keys older than "
+                         f"{format_duration(sec.key_max_age)}{ignored}")
+        return lines
 
     def _describe_costs(self) -> list[str]:
         costs, aws = self.costs, self.providers.aws
@@ -747,6 +764,14 @@ class Settings:
                 result, log=dataclasses.replace(self.log, level=log_level)
             )
         return result
+
+
+def format_bytes(n: int) -> str:
+    """10485760 -> "10 MiB": sizes in `stacktop check` as they were probably written."""
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} B"
 
 
 def _without_query(url: str) -> str:

@@ -44,11 +44,10 @@ def build_security_providers(settings: Settings, accounts: Sequence[object] = ()
             scans[f"aws:{c.name}"] = partial(_scan_aws, scan_account, c, settings)
     kube = settings.providers.kubernetes
     if kube is not None:
-        from providers.security.k8s_checks import api_clients, scan_context
+        from providers.security.k8s_checks import scan_kubernetes
 
-        for context, api in api_clients(kube).items():
-            scans[f"k8s:{context}"] = partial(scan_context, api, context, tuple(kube.namespaces))
-            closers.append(api.close)
+        # A client per scan (hourly): a kubeconfig fixed meanwhile is read again.
+        scans["k8s"] = partial(scan_kubernetes, kube)
     return [SecurityProvider(settings.security, scans, on_close=closers)]
 
 

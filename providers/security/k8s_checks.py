@@ -113,15 +113,6 @@ def source_of(context: str) -> str:
     return f"k8s:{context}"
 
 
-def api_clients(settings: KubernetesSettings) -> dict[str, k8s_client.ApiClient]:
-    """One ApiClient per configured context, loaded as the Kubernetes tab loads them.
-
-    Raises ContextError (its message says what to fix) when a context cannot be built;
-    `scan_kubernetes` turns that into the context's status instead.
-    """
-    return {name: build_api_client(settings, name) for name in context_names(settings)}
-
-
 def scan_kubernetes(settings: KubernetesSettings, namespaces: Sequence[str] | None = None
                     ) -> tuple[list[Finding], list[SourceStatus]]:
     """Every configured context scanned in turn; `namespaces` defaults to the settings' own.

@@ -118,6 +118,7 @@ KINDS: tuple[ResourceType, ...] = (
     ResourceType("Pod", "pods", "", "v1", True, ("po",), ("status", "log", "eviction"), returns_deleted=True,
                  has_generation=True, categories=("all",)),
     ResourceType("Event", "events", "", "v1", True, ("ev",)),
+    ResourceType("Service", "services", "", "v1", True, ("svc",), ("status",), categories=("all",)),
     ResourceType("PersistentVolumeClaim", "persistentvolumeclaims", "", "v1", True, ("pvc",), ("status",),
                  returns_deleted=True),
     ResourceType("PersistentVolume", "persistentvolumes", "", "v1", False, ("pv",), ("status",),

@@ -343,7 +343,7 @@ def run_report_security(args: argparse.Namespace) -> int:
 
     settings = _load(args)
     _setup_logs(settings, None, None)
-    from providers.costs.report import write_atomic
+    from providers.html_page import write_atomic
     from providers.security.build import SecurityError, collect_security
     from providers.security.report import render
 

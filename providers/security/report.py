@@ -25,7 +25,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from providers.costs.report import _STYLE, _card, _h, _iso, _when
+from providers.html_page import STYLE as _STYLE
+from providers.html_page import card as _card
+from providers.html_page import h as _h
+from providers.html_page import iso as _iso
+from providers.html_page import when as _when
 from providers.security.model import Finding, SecuritySnapshot, Severity, SourceStatus, sort_findings
 
 SCHEMA = "stacktop.security.report/1"

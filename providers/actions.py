@@ -7,18 +7,15 @@ asks the runtime to re-poll, so the screen shows the truth afterwards.
 
 from __future__ import annotations
 
-import asyncio
 import enum
-import json
 import logging
-import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
+from providers.audit.log import AuditLog  # here, so `from providers.actions import AuditLog` works
 from providers.base import ActionResult, ActionSpec, ActionTarget, Provider, role_allows
 
 log = logging.getLogger(__name__)
@@ -49,29 +46,6 @@ class Outcome(enum.Enum):
 class GateResult:
     outcome: Outcome
     message: str
-
-
-class AuditLog:
-    """Append-only JSON lines; each record is flushed and fsync'ed before returning."""
-
-    def __init__(self, path: str | os.PathLike[str], redact: Callable[[str], str] = str) -> None:
-        self.path = Path(path)
-        self._redact = redact
-        self._lock = asyncio.Lock()
-
-    def _append(self, record: dict[str, object]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        line = self._redact(json.dumps(record, sort_keys=True)) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, line.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    async def append(self, record: dict[str, object]) -> None:
-        async with self._lock:
-            await asyncio.to_thread(self._append, record)
 
 
 class ActionGate:

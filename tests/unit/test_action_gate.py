@@ -163,15 +163,16 @@ async def test_audit_file_is_private_and_append_only(tmp_path: Path) -> None:
 async def test_each_record_is_fsynced_before_execute_returns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    synced: list[int] = []
+    synced: list[str] = []
     real_fsync = os.fsync
 
     def spy(fd: int) -> None:
-        synced.append(fd)
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", spy)
     gate, _, specs, _ = make(tmp_path)
     await gate.execute(specs["door.knock"], TARGET, answering(True)[0])
-    assert len(synced) == 1
+    # The record once; then the head file (seq and hash of the newest record) and the directory.
+    assert synced.count(str(tmp_path / "audit" / "audit.jsonl")) == 1
     assert len(audit(tmp_path)) == 1

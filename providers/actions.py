@@ -7,6 +7,7 @@ asks the runtime to re-poll, so the screen shows the truth afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import socket
@@ -15,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from providers.audit.log import AuditLog  # here, so `from providers.actions import AuditLog` works
+from providers.audit.log import AuditError, AuditLog  # AuditLog also importable from here
 from providers.base import ActionResult, ActionSpec, ActionTarget, Provider, role_allows
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,11 @@ class ActionGate:
         if refusal:
             await self._record(spec, target, Outcome.REFUSED, refusal)
             return GateResult(Outcome.REFUSED, refusal)
+        try:
+            await asyncio.to_thread(self.audit.ready)
+        except AuditError as exc:
+            log.error("%s refused: %s", spec.id, exc)
+            return GateResult(Outcome.REFUSED, self._redact(f"{spec.title} refused: {exc}"))
         request = self.confirm_request(spec, target)
         answer = await confirm(request)
         if answer is None or answer is False:
@@ -127,9 +133,10 @@ class ActionGate:
             log.exception("action %s failed", spec.id)
             result = ActionResult(False, f"{spec.title} failed: {type(exc).__name__}: {exc}")
         outcome = Outcome.DONE if result.ok else Outcome.FAILED
-        await self._record(spec, target, outcome, result.message, time.monotonic() - started)
+        unrecorded = await self._record(spec, target, outcome, result.message, time.monotonic() - started)
         self._refresh(target.provider or spec.provider)
-        return GateResult(outcome, self._redact(result.message))
+        message = result.message + (f" — NOT AUDITED: {unrecorded}" if unrecorded else "")
+        return GateResult(outcome, self._redact(message))
 
     async def _record(
         self,
@@ -138,7 +145,8 @@ class ActionGate:
         outcome: Outcome,
         message: str,
         duration: float | None = None,
-    ) -> None:
+    ) -> str | None:
+        """Append the attempt's record; the error when it could not be written, else None."""
         record: dict[str, object] = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "user": self.user,
@@ -154,4 +162,9 @@ class ActionGate:
             "message": message,
             "duration_s": None if duration is None else round(duration, 3),
         }
-        await self.audit.append(record)
+        try:
+            await self.audit.append(record)
+        except AuditError as exc:  # the disk filled between the check and the record
+            log.error("audit record of %s not written: %s", spec.id, exc)
+            return str(exc)
+        return None

@@ -489,11 +489,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
 
 def _audit_log(settings):  # type: ignore[no-untyped-def]
     """The profile's audit trail; a key_file that cannot be used is a one-line usage error."""
-    try:  # TEMPORARY while issue 10 lands
-        from providers.audit.log import AuditError, AuditLog, load_key
-    except ImportError:
-        from providers.actions import AuditLog
-        return AuditLog(settings.audit.file, settings.redact)
+    from providers.audit.log import AuditError, AuditLog, load_key
 
     try:
         key = load_key(settings.audit.key_file) if settings.audit.key_file else None

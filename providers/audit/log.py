@@ -204,6 +204,16 @@ class AuditLog:
             os.close(lock_fd)  # releases the flock
         return stored
 
+    def ready(self) -> None:
+        """Raise AuditError unless a record could be appended now: an action whose
+        attempt cannot be recorded is not run."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(lock_path(self.path), os.O_WRONLY | os.O_CREAT, 0o600))
+            os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+        except OSError as exc:
+            raise self._error(exc) from None
+
     def _redacted(self, record: dict[str, Any]) -> dict[str, Any]:
         """The record as it will be stored: its JSON text through redact (names like
         "password": "…" are caught in context); value by value if that broke the JSON."""

@@ -43,6 +43,13 @@ READ_OPERATIONS = frozenset({
     # waste finder's addresses and images (an AMI keeps its snapshots)
     "GetCostAndUsage", "GetCostForecast", "GetReservationPurchaseRecommendation",
     "GetSavingsPlansPurchaseRecommendation", "DescribeBudgets", "DescribeAddresses", "DescribeImages",
+    # security findings: ingress rules; S3 encryption and public access (configuration only,
+    # never objects); IAM access keys (metadata, never secrets) and the credential report
+    "DescribeSecurityGroups", "GetBucketEncryption", "GetPublicAccessBlock", "GetBucketPolicyStatus",
+    "GetBucketAcl", "ListAccessKeys", "GetCredentialReport",
+    # GenerateCredentialReport only (re)builds IAM's credential report, a read-only CSV of the
+    # users' credential dates; it changes no user, key or policy, so read-only sessions may send it.
+    "GenerateCredentialReport",
 })
 # The mutating calls behind stacktop's actions; refused whenever the session is read-only.
 ACTION_OPERATIONS = frozenset({

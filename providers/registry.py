@@ -7,9 +7,6 @@ from providers.base import Provider
 from providers.host import HostProvider
 
 
-_SECURITY_READY = False  # TEMPORARY (issue 10 in progress): the checks modules are being written
-
-
 def build_providers(settings: Settings, *, read_only: bool = True, alerting: bool = False) -> list[Provider]:
     """Read-only unless the caller is the interactive console: a headless
     snapshot or a check can never reach a mutating SDK call. Only with `alerting`
@@ -63,7 +60,7 @@ def build_providers(settings: Settings, *, read_only: bool = True, alerting: boo
         from providers.costs.build import build_costs_providers
 
         providers += build_costs_providers(settings, accounts, read_only=read_only)
-    if settings.security.enabled and (aws is not None or kube is not None) and _SECURITY_READY:
+    if settings.security.enabled and (aws is not None or kube is not None):
         # Imported here: the checks load only for profiles with something to scan.
         from providers.security.build import build_security_providers
 

@@ -65,7 +65,9 @@ def test_read_write_session_allows_actions_but_nothing_stacktop_does_not_use() -
 
 def test_allow_list_is_explicit_reads_only() -> None:
     assert not READ_OPERATIONS & ACTION_OPERATIONS
-    assert all(op.startswith(("Describe", "List", "Get")) or op == "AssumeRole" for op in READ_OPERATIONS)
+    # GenerateCredentialReport only builds IAM's report that GetCredentialReport reads.
+    assert all(op.startswith(("Describe", "List", "Get")) or op in ("AssumeRole", "GenerateCredentialReport")
+               for op in READ_OPERATIONS)
     assert "GetObject" not in READ_OPERATIONS  # reads data, not metadata
 
 

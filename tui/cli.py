@@ -260,10 +260,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _config_warning(settings) -> str | None:  # type: ignore[no-untyped-def]
     """One line when the config file holds secrets others can read, else None."""
-    try:  # TEMPORARY while issue 10 lands
-        from config.permissions import secret_file_warning
-    except ImportError:
-        return None
+    from config.permissions import secret_file_warning
+
     return secret_file_warning(settings.source, settings.secrets)
 
 

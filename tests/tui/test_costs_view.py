@@ -145,12 +145,12 @@ class CostsReplay(Provider):
 
 
 def costs_app(tmp_path: Path, provider: Provider | None = None, *, read_only: bool = False,
-              with_costs: bool = True) -> StacktopApp:
+              with_costs: bool = True, role: str = "operator") -> StacktopApp:
     providers: list[Provider] = [RecordedHostProvider()]
     if with_costs:
         providers.append(provider or CostsReplay())
     return build_app(tmp_path, read_only=read_only, providers=providers, start_runtime=False,
-                     clock=lambda: NOW)
+                     clock=lambda: NOW, role=role)
 
 
 # -- reading the screen back -----------------------------------------------------------------------
@@ -392,7 +392,7 @@ async def test_i_toggles_the_pane_on_80x24(tmp_path: Path) -> None:
 
 
 async def test_ctrl_d_deletes_an_unattached_volume_after_its_id_is_typed(tmp_path: Path) -> None:
-    app = costs_app(tmp_path)
+    app = costs_app(tmp_path, role="admin")  # both fixes are destructive: admins only
     async with app.run_test(size=TALL) as pilot:
         await show_costs(pilot)
         await select(pilot, key(VOLUME))
@@ -415,7 +415,7 @@ async def test_ctrl_d_deletes_an_unattached_volume_after_its_id_is_typed(tmp_pat
 
 
 async def test_ctrl_r_releases_an_address_after_the_address_is_typed(tmp_path: Path) -> None:
-    app = costs_app(tmp_path)
+    app = costs_app(tmp_path, role="admin")  # both fixes are destructive: admins only
     async with app.run_test(size=TALL) as pilot:
         await show_costs(pilot)
         await select(pilot, key(ADDRESS))
@@ -437,7 +437,7 @@ async def test_ctrl_r_releases_an_address_after_the_address_is_typed(tmp_path: P
 
 
 async def test_the_fix_keys_on_other_rows_say_why_in_one_line(tmp_path: Path) -> None:
-    app = costs_app(tmp_path)
+    app = costs_app(tmp_path, role="admin")  # both fixes are destructive: admins only
     async with app.run_test(size=TALL) as pilot:
         await show_costs(pilot)
         await select(pilot, key(STOPPED))
@@ -457,6 +457,30 @@ async def test_the_fix_keys_on_other_rows_say_why_in_one_line(tmp_path: Path) ->
             "Release address: select an unassociated Elastic IP in the FINDINGS section first",
         ]
         assert provider(app).calls == [] and audit_records(tmp_path) == []
+
+
+async def test_an_operator_is_refused_the_fixes_and_told_the_role_they_need(tmp_path: Path) -> None:
+    app = costs_app(tmp_path)  # an operator: a volume's data and a public address cannot come back
+    async with app.run_test(size=TALL) as pilot:
+        await show_costs(pilot)
+        await select(pilot, key(VOLUME))
+        await pilot.press("ctrl+d")
+        await app.workers.wait_for_complete()
+        await select(pilot, key(ADDRESS))
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmDialog)
+        assert messages(app) == [
+            "Delete volume refused: it is destructive and needs the admin role; tester is operator "
+            "(roles in the profile)",
+            "Release address refused: it is destructive and needs the admin role; tester is operator "
+            "(roles in the profile)",
+        ]
+        assert provider(app).calls == []
+    assert [(r["action"], r["result"], r["role"], r["target"]["id"]) for r in audit_records(tmp_path)] == [
+        (DELETE_VOLUME.id, "refused", "operator", VOLUME.resource_id),
+        (RELEASE_ADDRESS.id, "refused", "operator", ADDRESS.resource_id)]
 
 
 async def test_watch_mode_refuses_the_fixes_without_a_dialog(tmp_path: Path) -> None:
@@ -479,7 +503,7 @@ async def test_watch_mode_refuses_the_fixes_without_a_dialog(tmp_path: Path) -> 
 
 
 async def test_the_fix_keys_work_in_the_costs_tab_only(tmp_path: Path) -> None:
-    app = costs_app(tmp_path)
+    app = costs_app(tmp_path, role="admin")  # both fixes are destructive: admins only
     async with app.run_test(size=TALL) as pilot:
         await poll_all(pilot)
         await pilot.press("ctrl+d")  # the Resources tab: not the Costs tab's key here

@@ -461,9 +461,10 @@ async def test_switchover_picks_a_candidate_then_confirms_and_is_audited(tmp_pat
         await pilot.pause()
         confirm = app.screen
         assert isinstance(confirm, ConfirmDialog)
+        # Disruptive (a few seconds without writes): the cluster's name is typed, not y.
         assert ("Switch the leader over to a healthy replica (a few seconds without writes): "
-                "cluster main, candidate → pg2? [y/n]") in dialog_text(confirm)
-        await pilot.press("y")
+                "cluster main (main), candidate → pg2. Type 'main' to confirm.") in dialog_text(confirm)
+        await pilot.press(*"main", "enter")
         await app.workers.wait_for_complete()
         [(action, target)] = app.runtime.providers["ha.main"].calls  # type: ignore[attr-defined]
         assert (action, dict(target.params), target.provider) == ("ha.switchover", {"candidate": "pg2"},
@@ -524,8 +525,10 @@ async def test_failover_needs_the_admin_role(tmp_path: Path) -> None:
         await pilot.pause()
         assert not isinstance(app.screen, ChoiceDialog | ConfirmDialog)
         assert messages(app) == [
-            "Failover refused: role 'operator' may not run it (needs 'admin'; set role in your profile)"]
-    assert [(r["action"], r["result"]) for r in audit_records(tmp_path)] == [("ha.failover", "refused")]
+            "Failover refused: it is destructive and needs the admin role; tester is operator "
+            "(roles in the profile)"]
+    assert [(r["action"], r["result"], r["role"]) for r in audit_records(tmp_path)] == [
+        ("ha.failover", "refused", "operator")]
 
 
 async def test_watch_mode_refuses_switchover_without_a_dialog(tmp_path: Path) -> None:
@@ -574,13 +577,13 @@ async def test_scheduled_switchover_asks_when_validated_like_patroni_wants_it(tm
         await pilot.pause()
         confirm = app.screen
         assert isinstance(confirm, ConfirmDialog)
-        prompt = next(t for t in dialog_text(confirm) if "[y/n]" in t)
+        prompt = next(t for t in dialog_text(confirm) if "to confirm" in t)
         # "in 30m" counts from Enter, which may be a second after the preview
-        chosen = prompt.split(", at → ")[1].removesuffix("? [y/n]")
+        chosen = prompt.split(", at → ")[1].removesuffix(". Type 'main' to confirm.")
         assert abs(datetime.fromisoformat(chosen) - at) <= timedelta(seconds=2)
-        assert prompt.startswith("Schedule a switchover to a healthy replica at a given time: cluster main, "
-                                 "candidate → pg2, at → ")
-        await pilot.press("y")
+        assert prompt.startswith("Schedule a switchover to a healthy replica at a given time: cluster main "
+                                 "(main), candidate → pg2, at → ")
+        await pilot.press(*"main", "enter")
         await app.workers.wait_for_complete()
         assert calls(app) == [("ha.schedule_switchover", {"candidate": "pg2", "at": chosen})]
 

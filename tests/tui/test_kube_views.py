@@ -359,12 +359,13 @@ async def test_scale_asks_for_a_number_validated_like_the_provider(tmp_path: Pat
         await pilot.pause()
         confirm = app.screen
         assert isinstance(confirm, ConfirmDialog)
-        assert "Scale to a number of replicas: Deployment worker, replicas → 5? [y/n]" in [
-            str(s.render()) for s in confirm.query("Static")]
-        await pilot.press("y")
+        shown = [str(s.render()) for s in confirm.query("Static")]
+        await pilot.press(*"worker", "enter")  # disruptive: the workload's name is typed
         await app.workers.wait_for_complete()
         [(action, target)] = provider(app, "workloads").calls
         assert action == "k8s.scale" and dict(target.params) == {"replicas": "5"}
+        assert (f"Scale to a number of replicas: Deployment worker ({target.id}), replicas → 5. "
+                "Type 'worker' to confirm.") in shown
         assert (target.kind, target.name, target.details["namespace"]) == ("Deployment", "worker", "shop")
     [record] = audit_records(tmp_path)
     assert (record["action"], record["result"], record["params"]) == ("k8s.scale", "ok", {"replicas": "5"})
@@ -384,7 +385,7 @@ async def test_escape_in_the_number_dialog_cancels_without_asking_the_gate(tmp_p
         assert "Scale: cancelled" in messages(app)
 
 
-async def test_restart_is_a_yes_no_question(tmp_path: Path) -> None:
+async def test_restart_needs_the_workloads_name_typed_not_y(tmp_path: Path) -> None:
     app = kube_app(tmp_path)
     async with app.run_test(size=TALL) as pilot:
         await poll_all(pilot)
@@ -393,10 +394,19 @@ async def test_restart_is_a_yes_no_question(tmp_path: Path) -> None:
         await pilot.press("R")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)
-        await pilot.press("y")
+        await pilot.press("y", "enter")  # a disruptive action: y is a letter of the name, not a yes
+        await app.workers.wait_for_complete()
+        assert provider(app, "workloads").calls == []
+        assert messages(app)[-1] == "Restart cancelled: typed name did not match 'api'"
+        await pilot.press("R")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press(*"api", "enter")
         await app.workers.wait_for_complete()
         [(action, target)] = provider(app, "workloads").calls
         assert action == "k8s.restart" and target.name == "api" and dict(target.params) == {}
+    assert [(r["action"], r["result"]) for r in audit_records(tmp_path)] == [
+        ("k8s.restart", "cancelled"), ("k8s.restart", "ok")]
 
 
 async def test_delete_pod_needs_the_pods_name_typed(tmp_path: Path) -> None:

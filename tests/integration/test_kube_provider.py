@@ -411,9 +411,9 @@ def _audit(path: Path) -> list[dict[str, Any]]:
 
 async def test_scale_patches_the_scale_subresource_and_is_audited(acting: Any, api: KubeApiServer) -> None:
     providers, gate, audit = acting
-    result, prompts = await _run(providers, gate, "workloads", SCALE, True, replicas="5")
+    result, prompts = await _run(providers, gate, "workloads", SCALE, "cart", replicas="5")
     assert result.outcome.value == "ok", result.message
-    assert "replicas → 5" in prompts[0].prompt
+    assert "replicas → 5" in prompts[0].prompt and prompts[0].must_type == "cart"  # disruptive
     (sent,) = requests(api, "PATCH", "/scale")
     assert sent.path == "/apis/apps/v1/namespaces/shop/deployments/cart/scale"
     assert sent.body == {"spec": {"replicas": 5}}
@@ -426,7 +426,7 @@ async def test_scale_patches_the_scale_subresource_and_is_audited(acting: Any, a
 
 async def test_scale_refuses_a_bad_number_before_any_request(acting: Any, api: KubeApiServer) -> None:
     providers, gate, _ = acting
-    result, _ = await _run(providers, gate, "workloads", SCALE, True, replicas="1001")
+    result, _ = await _run(providers, gate, "workloads", SCALE, "cart", replicas="1001")
     assert result.outcome.value == "failed"
     assert "replicas must be a whole number from 0 to 1000, got 1001" in result.message
     assert not requests(api, "PATCH", "/scale")
@@ -435,7 +435,10 @@ async def test_scale_refuses_a_bad_number_before_any_request(acting: Any, api: K
 async def test_rollout_restart_patches_the_template_annotation_like_kubectl(
         acting: Any, api: KubeApiServer) -> None:
     providers, gate, _ = acting
-    result, _ = await _run(providers, gate, "workloads", RESTART, True)
+    result, prompts = await _run(providers, gate, "workloads", RESTART, True)  # a y is not the name
+    assert result.outcome.value == "cancelled" and prompts[0].must_type == "cart"
+    assert not requests(api, "PATCH", "/deployments/cart")
+    result, _ = await _run(providers, gate, "workloads", RESTART, "cart")
     assert result.outcome.value == "ok", result.message
     (sent,) = requests(api, "PATCH", "/deployments/cart")
     assert sent.content_type.startswith("application/strategic-merge-patch+json")
@@ -558,8 +561,8 @@ async def test_providers_built_for_watch_and_snapshot_are_read_only(
     built = {p.name: p for p in build_providers(settings)}  # what watch, snapshot and check build
     kube = sorted(n for n in built if n.startswith("k8s."))
     assert kube == ["k8s.events", "k8s.nodes", "k8s.pods", "k8s.pvcs", "k8s.workloads"]
-    # the bundled rules, evaluated passively, and cost per namespace
-    assert set(built) - set(kube) == {"alerts", "costs"}
+    # the bundled rules, evaluated passively, cost per namespace, and the cluster's security findings
+    assert set(built) - set(kube) == {"alerts", "costs", "security"}
     pods = built["k8s.pods"]
     try:
         target = ActionTarget("pod", "dev/shop/cart-1", "cart-1",

@@ -21,8 +21,8 @@ import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -190,6 +190,39 @@ def _listed(alerts: Sequence[Alert], line: Any) -> list[str]:
     if len(alerts) > MAX_LISTED:
         shown.append(f"… and {len(alerts) - MAX_LISTED} more")
     return shown
+
+
+# -- redaction -----------------------------------------------------------------------------------
+
+
+def _redact_pairs(pairs: Labels, redact: Callable[[str], str]) -> Labels:
+    return tuple((redact(k), redact(v)) for k, v in pairs)
+
+
+def redact_group(group: Group, redact: Callable[[str], str]) -> Group:
+    """The group with every text an alert carries masked, before any payload is built: a
+    payload cuts long texts, and a secret cut in half would no longer be recognised."""
+    alerts = {a.fingerprint: replace(
+        a, name=redact(a.name), labels=_redact_pairs(a.labels, redact),
+        annotations=_redact_pairs(a.annotations, redact), expr=redact(a.expr),
+        acked_by=redact(a.acked_by), ack_comment=redact(a.ack_comment),
+        generator_url=redact(a.generator_url)) for a in group.alerts}
+    return replace(group, key=redact(group.key), labels=_redact_pairs(group.labels, redact),
+                   firing=tuple(alerts[a.fingerprint] for a in group.firing),
+                   resolved=tuple(alerts[a.fingerprint] for a in group.resolved),
+                   external_url=redact(group.external_url))
+
+
+def redact_payload(payload: Any, redact: Callable[[str], str]) -> Any:
+    """Every string of a JSON payload (keys too) masked: belt and braces after redact_group,
+    for what a payload composes from several texts."""
+    if isinstance(payload, str):
+        return redact(payload)
+    if isinstance(payload, dict):
+        return {redact_payload(k, redact): redact_payload(v, redact) for k, v in payload.items()}
+    if isinstance(payload, list | tuple):
+        return [redact_payload(v, redact) for v in payload]
+    return payload
 
 
 # -- payloads --------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -42,6 +43,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from config.model import ChannelSettings, RouteSettings
+from config.redaction import redact as redact_text
 from providers.alerts import channels as kinds
 from providers.alerts.channels import Group, SendResult
 from providers.alerts.model import FIRING, RESOLVED, SEVERITY_ORDER, Alert, Labels, NotificationRecord
@@ -119,8 +121,16 @@ class Notifier:
                  log: NotificationLog, *, state_path: str | os.PathLike[str] | None = None,
                  clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-                 external_url: str = "", tls_context: ssl.SSLContext | None = None) -> None:
+                 external_url: str = "", tls_context: ssl.SSLContext | None = None,
+                 redact: Callable[[str], str] | None = None) -> None:
         self._channels = {c.name: c for c in channels}
+        if redact is None:
+            # Without the profile's redaction: the credential shapes and the channels' own secrets.
+            secrets = frozenset(s for c in channels for s in (c.url, c.password, *(v for _, v in c.headers))
+                                if s)
+            redact = functools.partial(redact_text, secrets=secrets)
+        self._redact: Callable[[str], str] = redact
+        """Every payload and every log record passes through it (secrets never leave in a message)."""
         names = tuple(self._channels)
         self._routes: list[RouteSettings] = list(routes) or (
             [RouteSettings(channels=names)] if names else [])
@@ -358,9 +368,9 @@ class Notifier:
         detail = result.detail
         if not result.ok and attempts > 1:
             detail += f" ({attempts} attempts)" if " after " in detail else f" after {attempts} attempts"
-        detail = self._scrub(detail, job.channel)
+        detail = self._redact(self._scrub(detail, job.channel))
         rec = NotificationRecord(at=self._clock(), channel=job.channel.name, kind=job.channel.kind,
-                                 group=job.group.key, status=job.group.status,
+                                 group=self._redact(job.group.key), status=job.group.status,
                                  fingerprints=job.group.fingerprints, ok=result.ok, attempts=attempts,
                                  detail=detail, duration=round(time.monotonic() - started, 3))
         if result.ok:
@@ -368,7 +378,7 @@ class Notifier:
             self._failed.pop(job.pair, None)
             self._save()
             log.info("notified %s (%s) of %s: %s", job.channel.name, job.channel.kind,
-                     job.group.title, detail)
+                     self._redact(job.group.title), detail)
         else:
             self._failed[job.pair] = job.decided_at
             log.warning("notification to %s (%s) failed: %s", job.channel.name, job.channel.kind, detail)
@@ -376,13 +386,14 @@ class Notifier:
         return rec
 
     def _payload(self, job: _Job) -> Any:
-        channel, group = job.channel, job.group
+        """The message, with every text in it redacted (the email: subject and body)."""
+        channel, group = job.channel, kinds.redact_group(job.group, self._redact)
         if channel.kind == "slack":
-            return kinds.slack(group)
+            return kinds.redact_payload(kinds.slack(group), self._redact)
         if channel.kind == "discord":
-            return kinds.discord(group)
+            return kinds.redact_payload(kinds.discord(group), self._redact)
         if channel.kind == "webhook":
-            return kinds.webhook(group)
+            return kinds.redact_payload(kinds.webhook(group), self._redact)
         if channel.kind == "email":
             sender = channel.sender or (channel.username if "@" in (channel.username or "") else None)
             return kinds.email(group, sender or DEFAULT_SENDER, channel.recipients)

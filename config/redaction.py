@@ -31,9 +31,9 @@ _AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=]
 # unencoded "@" or "/" in a password must not leak its tail); ":8080/" is a port, not one.
 _URL_PASSWORD = re.compile(
     r"\b([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@'\"<>]*):(?!\d{1,5}(?:[/?#]|$))([^\s'\"<>]+)@")
-_SLACK_WEBHOOK = re.compile(r"(https://hooks\.slack\.com/(?:services|workflows|triggers)/)[^\s'\"<>]+")
+_SLACK_WEBHOOK = re.compile(r"(https://hooks\.slack\.com/(?:services|workflows|triggers)/)[\w/+=-]+")
 _DISCORD_WEBHOOK = re.compile(
-    r"(https://(?:[a-z]+\.)?discord(?:app)?\.com/api/(?:v\d+/)?webhooks/)[^\s'\"<>]+")
+    r"(https://(?:[a-z]+\.)?discord(?:app)?\.com/api/(?:v\d+/)?webhooks/)[\w/+=-]+")
 # The case-insensitive shapes are searched in the lower-cased text (a case-insensitive
 # pattern is several times slower) and masked at the same places in the text.
 _CREDENTIAL = re.compile(r"\b(?:bearer|basic|token)\s+([a-z0-9\-._~+/]{8,}=*)")

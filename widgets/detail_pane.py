@@ -8,7 +8,7 @@ came from) and repaints only what changed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Container, Horizontal, Vertical
 from textual.widgets import Static
 
+from config.redaction import redact as redact_shapes
 from widgets.metric_spark import MetricSpark
 
 
@@ -92,9 +93,20 @@ class DetailPane(Vertical):
         index = next(i for i, s in enumerate(self.sparks) if s.key == key)
         return self.query_one(f"#detail-spark-{index}", MetricSpark)
 
+    def _redactor(self) -> Callable[[str], str]:
+        try:
+            redact = getattr(self.app, "redact", None)
+        except Exception:  # no active app
+            redact = None
+        return redact if callable(redact) else redact_shapes
+
     def show(self, title: str, fields: Sequence[Field],
              series: Sequence[tuple[Sequence[float], str]] = ()) -> None:
-        """`series` gives (values, value text) per SparkSpec, in order; missing ones show "—"."""
+        """`series` gives (values, value text) per SparkSpec, in order; missing ones show "—".
+        The title and every line are redacted: tags, annotations and errors land here."""
+        redact = self._redactor()
+        title = redact(title)
+        fields = [(redact(label), redact(value)) for label, value in fields]
         if title != self._title:
             self._title = title
             self.query_one("#detail-title", Static).update(title, layout=False)

@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from config.redaction import redact as redact_shapes
 from widgets.formatting import human_age, human_bytes, human_duration, human_number, human_rate, percent
 from widgets.row_filter import FilterError, RowFilter, parse_filter
 
@@ -275,8 +276,9 @@ class ResourceTable(ScrollView, can_focus=True):
         for key in removed:
             del self._values[key], self._cells[key], self._haystack[key], self._version[key]
         previous_cells = {key: self._cells[key] for key in changed}
+        redact = self._redactor()
         for key in (*added, *changed):
-            self._store(key, new_values[key])
+            self._store(key, new_values[key], redact)
         self._input_order = input_order
         if sort_index is None:
             self._order = input_order
@@ -320,8 +322,20 @@ class ResourceTable(ScrollView, can_focus=True):
 
     # -- internals: data -------------------------------------------------
 
-    def _store(self, key: str, values: tuple[Any, ...]) -> None:
-        cells = tuple(col.format(v) for col, v in zip(self.columns, values, strict=True))
+    def _redactor(self) -> Callable[[str], str]:
+        """The app's redaction (the profile's secrets and the credential shapes), or the
+        shapes alone for a table in an app without one."""
+        try:
+            redact = getattr(self.app, "redact", None)
+        except Exception:  # no active app (a table used on its own)
+            redact = None
+        return redact if callable(redact) else redact_shapes
+
+    def _store(self, key: str, values: tuple[Any, ...], redact: Callable[[str], str]) -> None:
+        # Every cell (a note row's too) is redacted once here, when its row changes: what is
+        # drawn, filtered and returned by row_cells() never holds a secret. Numbers need not.
+        cells = tuple(col.format(v) if col.numeric else redact(col.format(v))
+                      for col, v in zip(self.columns, values, strict=True))
         self._values[key] = values
         self._cells[key] = cells
         self._haystack[key] = "\n".join(cells).lower()
@@ -600,6 +614,7 @@ class ResourceTable(ScrollView, can_focus=True):
     def _empty_strip(self, width: int) -> Strip:
         style = self.rich_style + self.get_component_rich_style("resource-table--empty")
         text = f"{self.empty_text} (filter: {self.filter_text})" if self._filter else self.empty_text
+        text = self._redactor()(text)  # it may quote a poll's error
         return Strip([Segment(text, style)]).adjust_cell_length(width, style)
 
 

@@ -8,11 +8,13 @@ operator first wants to know whether AWS, or the cluster, is fine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual.widgets import Static
+
+from config.redaction import redact as redact_shapes
 
 HEALTH_STYLE = {"ok": "green", "stale": "yellow", "partial": "yellow", "error": "bold red", "pending": "dim"}
 HEALTH_MARK = {"ok": "●", "stale": "◐", "partial": "◑", "error": "✖", "pending": "○"}
@@ -39,7 +41,17 @@ class StatusLine(Static):
         super().__init__("", id=id)
         self._shown: tuple[SourceStatus, ...] = ()
 
+    def _redactor(self) -> Callable[[str], str]:
+        try:
+            redact = getattr(self.app, "redact", None)
+        except Exception:  # no active app
+            redact = None
+        return redact if callable(redact) else redact_shapes
+
     def show(self, sources: Sequence[SourceStatus]) -> None:
+        """Each source's health; its error message redacted (an error may quote a URL or a key)."""
+        redact = self._redactor()
+        sources = [replace(s, error=redact(s.error)) if s.error else s for s in sources]
         as_tuple = tuple(group_sources(sources))
         if as_tuple == self._shown:
             return

@@ -1,4 +1,4 @@
-"""The interactive console: five tabs over one Runtime and Store.
+"""The interactive console: six tabs over one Runtime and Store, and the audit trail.
 
 The app never calls an SDK: it reads the Store, asks the Runtime to refresh,
 and sends every mutating operation through the ActionGate.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,7 @@ from tui.keymap import (
     ha_keys,
     help_rows,
     kube_keys,
+    security_keys,
     to_bindings,
     view_keys,
     widget_key_rows,
@@ -79,7 +80,10 @@ from widgets.status_line import SourceStatus, StatusLine
 from widgets.text_dialog import TextDialog
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from tui.screens.costs_view import CostsView
+    from tui.screens.security_view import SecurityView
 
 
 class ProviderUpdated(Message):
@@ -93,6 +97,10 @@ class ProviderUpdated(Message):
 COSTS_PROVIDER = COST_ACTIONS[0].provider
 """The provider whose snapshot the Costs tab shows. Its modules are imported when it is
 configured (the tab, its label, its status): a profile without costs pays nothing at start."""
+
+SECURITY_PROVIDER = "security"
+"""The provider whose snapshot the Security tab shows; like the Costs tab's, its modules are
+imported only when it is configured."""
 
 LONG_ACTIONS = frozenset(s.id for s in BACKUP_ACTIONS)
 """Actions that may take minutes (a full backup, a restore test, many deletions): the
@@ -119,6 +127,7 @@ class StacktopApp(App[int]):
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         start_runtime: bool = True,
+        warnings: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.runtime = runtime
@@ -132,6 +141,8 @@ class StacktopApp(App[int]):
         self.start_runtime = start_runtime
         self.redact: Callable[[str], str] = runtime.redact
         """The profile's redaction: screen text built from provider data passes through it."""
+        self.warnings = tuple(warnings)
+        """Said once after the first frame (a config file with secrets readable by others)."""
         self.action_specs: dict[str, ActionSpec] = {
             s.id: s for p in runtime.providers.values() for s in p.actions()
         }
@@ -157,6 +168,9 @@ class StacktopApp(App[int]):
         # The Costs tab: the `costs` provider's snapshot; ctrl+d / ctrl+r fix the selected finding
         # when the provider declares them (it does with an AWS account: not for Kubernetes alone).
         self.costs_provider = COSTS_PROVIDER if COSTS_PROVIDER in runtime.providers else None
+        # The Security tab: the `security` provider's findings (present with an AWS account or a
+        # Kubernetes context to scan); a read-only tab with a detail pane.
+        self.security_provider = SECURITY_PROVIDER if SECURITY_PROVIDER in runtime.providers else None
         # The Resources tab's views: one per configured source. Each action works in
         # the view that selects its target (the view declares it), e.g. resources.ec2.
         self.views: tuple[ViewInfo, ...] = available_views(runtime.providers)
@@ -168,7 +182,7 @@ class StacktopApp(App[int]):
             + action_keys(self.action_specs.values(), scopes) + detail_keys(self.views)
             + kube_keys(self.views) + ha_keys(bool(self.ha_providers))
             + backup_keys(bool(self.backup_providers)) + alert_keys(bool(self.alert_providers))
-            + costs_keys(bool(self.costs_provider))
+            + costs_keys(bool(self.costs_provider)) + security_keys(bool(self.security_provider))
         )
         # Bindings carry their registry id, so `set_keymap` can remap them by id.
         for binding in to_bindings(self.keys, read_only):
@@ -186,7 +200,8 @@ class StacktopApp(App[int]):
     # -- layout ---------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield HeaderBar("stacktop", self.profile, self.read_only, self.clock)
+        yield HeaderBar("stacktop", self.profile, self.read_only, self.clock, user=self.gate.user,
+                        role=self.gate.role)
         with TabbedContent(initial="resources", id="tabs"):
             for tab_id, key, title in TABS:
                 with TabPane(f"{key} {title}", id=tab_id):
@@ -217,6 +232,17 @@ class StacktopApp(App[int]):
 
             yield CostsView(self.store, self.runtime.states, clock=self.clock, id="costs-view")
             return
+        if tab_id == "security":
+            if self.security_provider:
+                from tui.screens.security_view import SecurityView
+
+                yield SecurityView(self.store, self.runtime.states, redact=self.redact, clock=self.clock,
+                                   id="security-view")
+                return
+            from tui.screens.security_rows import SETUP, SETUP_STATUS
+
+            yield SetupHint(SETUP.title, SETUP.shows, SETUP_STATUS, SETUP.snippet, id="security-hint")
+            return
         plan = PLANNED[tab_id]
         status = CONFIGURED_STATUS.get(tab_id, STATUS)
         yield SetupHint(plan.title, plan.shows, status, plan.snippet, id=f"{tab_id}-hint")
@@ -239,9 +265,12 @@ class StacktopApp(App[int]):
         self._show_backups_label()
         self._show_alerts_label()
         self._show_costs_label()
+        self._show_security_label()
         if tab := self._resources():
             tab.update_from_store()  # data may have arrived while the screen was built
         self._focus_active_table()
+        for warning in self.warnings:
+            self.notify(warning, severity="warning", timeout=10)
 
     async def on_unmount(self) -> None:
         if self._unsubscribe:
@@ -262,6 +291,8 @@ class StacktopApp(App[int]):
             self._show_alerts_label()
         if message.name == self.costs_provider:
             self._show_costs_label()
+        if message.name == self.security_provider:
+            self._show_security_label()
         if self._covered:
             return
         # Skip drawing a hidden tab; it catches up when shown (so do hidden views).
@@ -281,6 +312,9 @@ class StacktopApp(App[int]):
         costs = self._costs_view()
         if costs is not None and active == "costs" and message.name == self.costs_provider:
             costs.update_from_store()
+        security = self._security_view()
+        if security is not None and active == "security" and message.name == self.security_provider:
+            security.update_from_store()
 
     @property
     def _covered(self) -> bool:
@@ -304,6 +338,9 @@ class StacktopApp(App[int]):
         costs = self._costs_view()
         if costs is not None and self._active_tab() == "costs":
             costs.update_from_store()
+        security = self._security_view()
+        if security is not None and self._active_tab() == "security":
+            security.update_from_store()
 
     def _refresh_status(self) -> None:
         now = self.monotonic()
@@ -320,7 +357,9 @@ class StacktopApp(App[int]):
                                   or ha_problem(stored.snapshot) or backup_problem(stored.snapshot)
                                   or http_problem(stored.snapshot)
                                   or alerts_problem(stored.snapshot)
-                                  or (name == self.costs_provider and self._costs_problem(stored.snapshot)))
+                                  or (name == self.costs_provider and self._costs_problem(stored.snapshot))
+                                  or (name == self.security_provider
+                                      and self._security_problem(stored.snapshot)))
             if health == "ok" and problem:
                 # Answered, but not every account/region (AWS) or context/resource (Kubernetes) did.
                 health, error = "partial", problem
@@ -371,6 +410,34 @@ class StacktopApp(App[int]):
         labels = cost_tab_labels(key, title, snap if isinstance(snap, CostsSnapshot) else None, failed)
         room = self._tab_room("costs")
         self._set_tab_label("costs", next((lb for lb in labels if len(lb) <= room), labels[-1]))
+
+    def _security_view(self) -> SecurityView | None:
+        found = self.query("#security-view")
+        return found.first() if found else None  # type: ignore[return-value]
+
+    @staticmethod
+    def _security_problem(snapshot: object) -> str | None:
+        from tui.screens.security_rows import security_problem
+
+        return security_problem(snapshot)
+
+    def _show_security_label(self) -> None:
+        """`6 Security 2 crit 5 high`: the most severe findings from any tab, `!` when a source
+        did not answer; shorter when the tab bar has no room."""
+        name = self.security_provider
+        if not name:
+            return
+        from providers.security.model import SecuritySnapshot
+        from tui.screens.security_rows import tab_labels as security_tab_labels
+
+        stored = self.store.latest(name)
+        snap = stored.snapshot if stored is not None else None
+        state = self.runtime.states.get(name)
+        failed = state is not None and bool(state.last_error)
+        key, title = next((k, t) for t_id, k, t in TABS if t_id == "security")
+        labels = security_tab_labels(key, title, snap if isinstance(snap, SecuritySnapshot) else None, failed)
+        room = self._tab_room("security")
+        self._set_tab_label("security", next((lb for lb in labels if len(lb) <= room), labels[-1]))
 
     def _tab_room(self, tab_id: str) -> int:
         """Cells the tab bar leaves for `tab_id`'s label beside the others' current labels."""
@@ -461,6 +528,8 @@ class StacktopApp(App[int]):
             alerts.update_from_store()
         if event.pane.id == "costs" and (costs := self._costs_view()):
             costs.update_from_store()
+        if event.pane.id == "security" and (security := self._security_view()):
+            security.update_from_store()
         self._follow_active_table()
 
     def on_resources_tab_view_changed(self, event: ResourcesTab.ViewChanged) -> None:
@@ -487,12 +556,13 @@ class StacktopApp(App[int]):
         self.call_after_refresh(self._fit_footer)
         self.call_after_refresh(self._show_alerts_label)  # the pending count comes and goes with the width
         self.call_after_refresh(self._show_costs_label)
+        self.call_after_refresh(self._show_security_label)
 
     # A footer key takes its key, its word and three spaces (two when compact);
     # the palette hint takes ~13 cells.
     FOOTER_PALETTE_WIDTH = 13
     FOOTER_OPTIONAL = frozenset({"view.details", "k8s.namespace", "ha.details", "ha.timeline",
-                                 "backups.details", "alerts.details", "costs.details"})
+                                 "backups.details", "alerts.details", "costs.details", "security.details"})
     """Keys the footer drops first when even the compact footer is too narrow."""
 
     def _fit_footer(self) -> None:
@@ -581,7 +651,8 @@ class StacktopApp(App[int]):
 
     def action_toggle_details(self) -> None:
         tab_view = {"ha": self._ha_view, "backups": self._backups_view,
-                    "alerts": self._alerts_view, "costs": self._costs_view}.get(self._active_tab())
+                    "alerts": self._alerts_view, "costs": self._costs_view,
+                    "security": self._security_view}.get(self._active_tab())
         if tab_view is not None:
             view = tab_view()
             if view is not None and not view.toggle_details() and view.details_wanted:
@@ -604,6 +675,24 @@ class StacktopApp(App[int]):
         rows += widget_key_rows(ResourceTable.BINDINGS, "tables")  # type: ignore[arg-type]
         rows.append(("shift+letter", "Sort by the column with that letter (again: reverse)", "tables"))
         self.push_screen(HelpScreen(rows, note))
+
+    def action_audit(self) -> None:
+        """The audit trail, full screen (a read: watch mode too). The tabs under it stop
+        redrawing while it covers them and catch up when it closes."""
+        from tui.screens.audit_screen import AuditScreen
+
+        if isinstance(self.screen, AuditScreen):
+            self.screen.action_reload()
+            return
+        self.push_screen(AuditScreen(self.gate.audit.path, tz=self.tz, redact=self.redact),
+                         callback=lambda _: self._catch_up())
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast passes through the profile's redaction: an action's error, a provider's
+        message or a start-up warning may quote a secret."""
+        super().notify(self.redact(message), title=self.redact(title), severity=severity, timeout=timeout,
+                       markup=markup)
 
     def action_refresh(self) -> None:
         self.runtime.refresh()
@@ -842,6 +931,8 @@ class StacktopApp(App[int]):
             if any(v.provider == PODS_PROVIDER for v in self.views):
                 yield SystemCommand("Kubernetes: pod logs", "The selected pod's log (Enter in the Pods view)",
                                     self.action_pod_logs)
+        yield SystemCommand("Audit trail", "Every action tried from this profile, by whom and with what "
+                            "result (key ctrl+a)", self.action_audit)
         yield SystemCommand("Refresh now", "Poll every data source now (key r)", self.action_refresh)
         yield SystemCommand("Help", "Every key binding (key ?)", self.action_help)
         for spec in self.action_specs.values():

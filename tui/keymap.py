@@ -16,6 +16,7 @@ TABS: tuple[tuple[str, str, str], ...] = (
     ("backups", "3", "Backups"),
     ("alerts", "4", "Alerts"),
     ("costs", "5", "Costs"),
+    ("security", "6", "Security"),
 )
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ RESOURCE_VIEWS: tuple[ViewInfo, ...] = (
     ViewInfo("k8s-pvcs", "m", "PVCs", "Kubernetes volume claims", "k8s.pvcs", "resources.k8s"),
 )
 
-TAB_SCOPES = {"ha": "HA tab", "backups": "Backups tab", "alerts": "Alerts tab", "costs": "Costs tab"}
+TAB_SCOPES = {"ha": "HA tab", "backups": "Backups tab", "alerts": "Alerts tab", "costs": "Costs tab",
+              "security": "Security tab"}
 """Tabs whose keys the help names by the tab (the Resources tab's are named by view)."""
 
 DETAIL_GROUPS = {"resources.aws": "AWS views", "resources.k8s": "Kubernetes views",
@@ -98,6 +100,9 @@ def global_keys() -> list[KeySpec]:
         KeySpec("app.filter", "slash", "filter", "Filter"),
         KeySpec("app.refresh", "r", "refresh", "Refresh"),
         KeySpec("app.palette", "ctrl+p", "command_palette", "Palette", show=False),
+        # Not `A`: the AWS and Kubernetes tables sort by their Account/Name column with it.
+        KeySpec("app.audit", "ctrl+a", "audit", "Show the audit trail: every action tried, by whom",
+                show=False, label="Audit"),
         KeySpec("app.quit", "q", "quit", "Quit"),
         KeySpec("resources.chart", "c", "chart_next", "Chart", scope="resources.host"),
     ]
@@ -183,6 +188,15 @@ def costs_keys(present: bool) -> list[KeySpec]:
     if not present:
         return []
     return [KeySpec("costs.details", "i", "toggle_details", "Toggle the detail pane", scope="costs",
+                    label="Details")]
+
+
+def security_keys(present: bool) -> list[KeySpec]:
+    """The Security tab's own key (a read, so it works in watch mode): the detail pane with
+    the selected finding's evidence, remedy and the key that accepts it comes and goes."""
+    if not present:
+        return []
+    return [KeySpec("security.details", "i", "toggle_details", "Toggle the detail pane", scope="security",
                     label="Details")]
 
 

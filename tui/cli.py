@@ -529,8 +529,9 @@ def run_console(args: argparse.Namespace, read_only: bool) -> int:
                 host=who.host, ssh_client=who.ssh_client, profile=profile,
             )
             ui_refresh = settings.ui.watch_refresh if read_only else settings.ui.refresh
+            warning = _config_warning(settings)
             app = StacktopApp(runtime, gate, profile=profile, read_only=read_only,
-                              ui_refresh=ui_refresh)
+                              ui_refresh=ui_refresh, warnings=[warning] if warning else [])
             app.run()
             return EXIT_OK if app.return_code in (None, 0) else EXIT_FAILURE
     except DemoError as exc:

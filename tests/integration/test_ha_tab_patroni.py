@@ -69,7 +69,7 @@ async def test_switchover_from_the_tab_then_a_killed_leader_fails_over(
                                      urls=tuple(cluster.rest_urls), username=cluster.rest_username,
                                      password=cluster.rest_password))
     provider = HaClusterProvider(settings, collector_for(settings), Timeline(str(tmp_path / "t.jsonl")))
-    app = build_app(tmp_path, providers=[provider], role="admin")
+    app = build_app(tmp_path, providers=[provider], role="operator")  # a switchover is disruptive
     old = cluster.leader()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2")
@@ -77,7 +77,7 @@ async def test_switchover_from_the_tab_then_a_killed_leader_fails_over(
                     f"leader {old}")
         await until(pilot, lambda: cell(app, "main", "state") == "healthy", 30, "a healthy cluster")
 
-        # Switchover: x, the first eligible candidate (the leader is listed, greyed), y.
+        # Switchover: x, the first eligible candidate (the leader is listed, greyed), the cluster's name.
         await pilot.press("x")
         for _ in range(50):
             await pilot.pause()
@@ -90,7 +90,7 @@ async def test_switchover_from_the_tab_then_a_killed_leader_fails_over(
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)
-        await pilot.press("y")
+        await pilot.press(*"main", "enter")
         await until(pilot, lambda: cell(app, "main", "endpoint").startswith(f"leader {candidate}"), 30,
                     f"the new leader {candidate}")
         # A poll may fall between the old leader's release and the new one's promotion:
@@ -101,8 +101,8 @@ async def test_switchover_from_the_tab_then_a_killed_leader_fails_over(
         # once the new leader runs, and a poll can land in between): the audit follows the 200.
         await app.workers.wait_for_complete()
         [record] = audit_records(tmp_path)
-        assert (record["action"], record["result"], record["params"]) == (
-            "ha.switchover", "ok", {"candidate": candidate})
+        assert (record["action"], record["result"], record["params"], record["role"]) == (
+            "ha.switchover", "ok", {"candidate": candidate}, "operator")
 
         # A crash: the leader's Patroni and PostgreSQL are killed; Patroni fails over after its ttl.
         await cluster.wait_for_async(cluster.is_healthy, 90, f"{old} back as a replica")

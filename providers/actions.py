@@ -95,12 +95,13 @@ class ActionGate:
         if spec.risk.typed_confirmation:
             return ConfirmRequest(
                 spec, target,
-                f"{spec.description}: {target.kind} {target.name} ({target.id}){chosen}. "
-                f"Type '{target.name}' to confirm.",
+                self._redact(f"{spec.description}: {target.kind} {target.name} ({target.id}){chosen}. "
+                             f"Type '{target.name}' to confirm."),
                 must_type=target.name,
             )
         return ConfirmRequest(
-            spec, target, f"{spec.description}: {target.kind} {target.name}{chosen}? [y/n]", None
+            spec, target, self._redact(f"{spec.description}: {target.kind} {target.name}{chosen}? [y/n]"),
+            None,
         )
 
     async def execute(

@@ -34,6 +34,8 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollTo, ScrollUp
 from textual.strip import Strip
 
+from config.redaction import redact
+
 DEFAULT_MAX_LINES = 10_000
 DEFAULT_MAX_LINE_CHARS = 16_384
 """Longer lines are cut (and say so): one huge line must not defeat the bound on memory."""
@@ -416,7 +418,9 @@ class LogView(ScrollView, can_focus=True):
     def _clean(self, lines: Iterable[str]) -> list[str]:
         limit = self.max_line_chars
         out: list[str] = []
-        for line in lines:
+        # Pod logs often carry credentials: masked as they arrive, so search never finds them.
+        mask = getattr(self.app, "redact", redact) if self.is_attached else redact
+        for line in map(mask, lines):
             if len(line) <= limit and line.isprintable():
                 out.append(line)
                 continue

@@ -106,7 +106,7 @@ class AlertsProvider(Provider):
 
         if self._state is None:
             self._state = AlertStore(self.settings.state_file)
-            self._log = NotificationLog(self.settings.notification_log)
+            self._log = NotificationLog(self.settings.notification_log, redact=self._redact)
         holder = not self.read_only and self._lease.try_acquire()
         if self._engine is None or (holder and not self._engine_persists):
             # A new holder reloads: the previous holder's history is the truth.
@@ -121,6 +121,7 @@ class AlertsProvider(Provider):
                 self.settings.channels, self.settings.routes, self._log,
                 state_path=self.settings.state_file + ".notify.json", clock=self._clock,
                 external_url=self.settings.external_url, tls_context=self._tls_context,
+                redact=self._redact,
             )
 
     _engine_persists = False

@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from config.redaction import redact
 from tui.screens.sections import is_section
 from tui.screens.table_swap import swap_table
 from widgets.resource_table import Column, ResourceTable
@@ -82,6 +83,10 @@ class DetailLines(ScrollView):
             self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
 
+    def _redact(self, text: str) -> str:
+        """The app's redaction (config secrets and shapes); shapes only without one."""
+        return getattr(self.app, "redact", redact)(text)
+
     def _width(self) -> int:
         region = self.scrollable_content_region
         return region.width if region.width else self.size.width
@@ -103,6 +108,9 @@ class DetailLines(ScrollView):
         if strip is None:
             text: Text = doc.line(index)
             self.drawn += 1
+            clean = self._redact(text.plain)
+            if clean != text.plain:  # a secret in a detail: its styling goes with it
+                text = Text(clean, style=text.style)
             if text.cell_len > width:
                 text = text.copy()
                 text.truncate(width, overflow="ellipsis")

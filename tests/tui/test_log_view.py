@@ -301,3 +301,20 @@ async def test_the_first_long_line_does_not_hide_the_newest_behind_a_scrollbar()
         await pilot.pause()
         assert log.scrollable_content_region.height == 11
         assert shown(log)[-1] == "newest"
+
+
+async def test_credentials_in_a_log_are_masked_as_they_arrive_and_cannot_be_searched() -> None:
+    app = LogApp()
+    async with app.run_test(size=(100, 10)) as pilot:
+        log = app.query_one(LogView)
+        log.append_lines(["connecting to postgres://app:hunter2pw@db-1:5432/shop",
+                          "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJl",
+                          "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"])
+        await pilot.pause()
+        text = "\n".join(shown(log))
+        assert "postgres://app:***@db-1:5432/shop" in text
+        for secret in ("hunter2pw", "eyJhbGciOiJIUzI1NiJ9", "wJalrXUtnFEMI"):
+            assert secret not in text
+        log.search("hunter2pw")
+        await pilot.pause()
+        assert app.states[-1].matches == 0

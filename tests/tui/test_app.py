@@ -209,7 +209,8 @@ async def test_viewer_role_is_refused(tmp_path: Path, sleeper) -> None:  # type:
         await select_process(app, pilot, "stk-sleeper")
         await pilot.press("k")
         await app.workers.wait_for_complete()
-        assert any("role 'viewer'" in n.message for n in app._notifications)
+        assert any(n.message == "Terminate refused: it is disruptive and needs the operator role; "
+                   f"{app.gate.user} is viewer (roles in the profile)" for n in app._notifications)
     assert sleeper.poll() is None
 
 

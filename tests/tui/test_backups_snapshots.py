@@ -25,7 +25,7 @@ SIZES = [(80, 24), (120, 40)]
 
 def backups_app(tmp_path: Path):  # type: ignore[no-untyped-def]
     app = build_app(tmp_path, providers=[RecordedHostProvider(), *recorded_backup_providers()],
-                    start_runtime=False, clock=lambda: FIXED_NOW)
+                    start_runtime=False, clock=lambda: FIXED_NOW, role="admin")
     app.tz = UTC
     state = app.runtime.states["host"]
     app.monotonic = lambda: (state.last_success or 0.0) + 1.0  # "data 1s old"

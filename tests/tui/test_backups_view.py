@@ -47,10 +47,11 @@ UTC = ZoneInfo("UTC")
 
 
 def backups_app(tmp_path: Path, *targets: str, read_only: bool = False,
-                providers: list[Provider] | None = None) -> StacktopApp:
+                providers: list[Provider] | None = None, role: str = "admin") -> StacktopApp:
+    """As an admin by default: prune is destructive (test_prune_needs_the_admin_role)."""
     chosen = providers if providers is not None else recorded_backup_providers(*targets)
     app = build_app(tmp_path, read_only=read_only, providers=[RecordedHostProvider(), *chosen],
-                    start_runtime=False, clock=lambda: FIXED_NOW)
+                    start_runtime=False, clock=lambda: FIXED_NOW, role=role)
     app.tz = UTC
     return app
 
@@ -355,6 +356,18 @@ async def test_a_target_with_2000_backups_draws_only_the_lines_on_screen(tmp_pat
 
 
 # -- actions ---------------------------------------------------------------------------------------
+
+
+async def test_prune_needs_the_admin_role(tmp_path: Path) -> None:
+    app = backups_app(tmp_path, role="operator")
+    async with app.run_test(size=TALL) as pilot:
+        await show_backups(pilot)
+        await pilot.press("P")
+        await app.workers.wait_for_complete()
+        assert not isinstance(app.screen, ConfirmDialog)  # nothing to type: it cannot run
+        assert calls(app, "orders-db") == []
+        assert messages(app)[-1] == ("Prune refused: it is destructive and needs the admin role; "
+                                     f"{app.gate.user} is operator (roles in the profile)")
 
 
 async def test_prune_lists_the_plan_and_deletes_exactly_it_once_the_name_is_typed(tmp_path: Path) -> None:

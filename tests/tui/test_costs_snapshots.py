@@ -20,7 +20,7 @@ SIZES = [(80, 24), (120, 40)]
 
 def costs_app(tmp_path: Path):  # type: ignore[no-untyped-def]
     app = build_app(tmp_path, providers=[RecordedHostProvider(), CostsReplay()], start_runtime=False,
-                    clock=lambda: FIXED_NOW)
+                    clock=lambda: FIXED_NOW, role="admin")
     state = app.runtime.states["host"]
     app.monotonic = lambda: (state.last_success or 0.0) + 1.0  # "data 1s old"
     return app

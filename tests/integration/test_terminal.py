@@ -126,8 +126,10 @@ def test_demo_cluster_pods_logs_and_scale_through_the_gate(tmp_path: Path) -> No
         term.wait_for("Replicas, 0 to 1000", "now: 1")
         term.keys("3")
         term.keys("Enter")
-        term.wait_for("replicas → 3?")
-        term.keys("y")
+        # A scale is disruptive: the workload's name is typed (y is not an answer here).
+        term.wait_for("replicas → 3.", "Type 'hello'", "type the name shown above")
+        term.keys("hello")
+        term.keys("Enter")
         term.wait_for("scaled to 3")
         term.wait_for("3/3", timeout=30)  # the demo's controller started two pods
         term.keys("q")

@@ -579,10 +579,16 @@ async def test_the_tab_label_shows_month_to_date_and_the_budget_mark_from_any_ta
         await poll_all(pilot)
         await pilot.pause()
         assert tab_label(app) == "5 Costs $924 MTD OVER"
+        # Six tabs: beside "1 Resources  2 HA  3 Backups  4 Alerts  6 Security" 72 columns leave
+        # 18 cells, no room for "MTD"; 60 columns leave 6, and the shortest label keeps the mark.
+        await pilot.resize_terminal(72, 24)
+        await pilot.pause()
+        await pilot.pause()
+        assert tab_label(app) == "5 Costs $924 OVER"
         await pilot.resize_terminal(60, 24)
         await pilot.pause()
         await pilot.pause()
-        assert tab_label(app) == "5 Costs $924 OVER"  # no room for "MTD"
+        assert tab_label(app) == "5 Costs OVER"
         warn = (BUDGETS[0],)  # 924 of 1500 spent, forecast 1573: warns
         provider(app).snapshot = snapshot(budgets=tuple(
             dataclasses.replace(b, spent=924.0, forecast=1573.4) for b in warn))

@@ -139,6 +139,13 @@ class ActionGate:
         message = result.message + (f" — NOT AUDITED: {unrecorded}" if unrecorded else "")
         return GateResult(outcome, self._redact(message))
 
+    async def record_cancelled(self, spec: ActionSpec, target: ActionTarget) -> str:
+        """The operator backed out before the gate's confirmation (a candidate or value
+        dialog closed): still an attempt, so it is recorded. Returns the message to show."""
+        message = f"{spec.title} cancelled"
+        unrecorded = await self._record(spec, target, Outcome.CANCELLED, message)
+        return message + (f" — NOT AUDITED: {unrecorded}" if unrecorded else "")
+
     async def _record(
         self,
         spec: ActionSpec,

@@ -396,20 +396,24 @@ class StacktopApp(App[int]):
     def _show_costs_label(self) -> None:
         """`5 Costs $1,234 MTD !`: this month's spend and a budget's warning (`!`) or overrun
         (`OVER`), from any tab; shorter when the tab bar has no room."""
-        name = self.costs_provider
-        if not name:
-            return
-        from providers.costs.model import CostsSnapshot
-        from tui.screens.costs_rows import tab_labels as cost_tab_labels
+        if self.costs_provider:
+            from providers.costs.model import CostsSnapshot
+            from tui.screens.costs_rows import tab_labels
 
-        stored = self.store.latest(name)
+            self._show_counted_label("costs", self.costs_provider, CostsSnapshot, tab_labels)
+
+    def _show_counted_label(self, tab_id: str, provider: str, kind: type,
+                            tab_labels: Callable[[str, str, Any, bool], list[str]]) -> None:
+        """Set a tab's label from its provider's newest snapshot: the longest of the labels
+        `tab_labels` offers (longest first) that fits the room the tab bar has."""
+        stored = self.store.latest(provider)
         snap = stored.snapshot if stored is not None else None
-        state = self.runtime.states.get(name)
+        state = self.runtime.states.get(provider)
         failed = state is not None and bool(state.last_error)
-        key, title = next((k, t) for t_id, k, t in TABS if t_id == "costs")
-        labels = cost_tab_labels(key, title, snap if isinstance(snap, CostsSnapshot) else None, failed)
-        room = self._tab_room("costs")
-        self._set_tab_label("costs", next((lb for lb in labels if len(lb) <= room), labels[-1]))
+        key, title = next((k, t) for t_id, k, t in TABS if t_id == tab_id)
+        labels = tab_labels(key, title, snap if isinstance(snap, kind) else None, failed)
+        room = self._tab_room(tab_id)
+        self._set_tab_label(tab_id, next((lb for lb in labels if len(lb) <= room), labels[-1]))
 
     def _security_view(self) -> SecurityView | None:
         found = self.query("#security-view")
@@ -424,20 +428,11 @@ class StacktopApp(App[int]):
     def _show_security_label(self) -> None:
         """`6 Security 2 crit 5 high`: the most severe findings from any tab, `!` when a source
         did not answer; shorter when the tab bar has no room."""
-        name = self.security_provider
-        if not name:
-            return
-        from providers.security.model import SecuritySnapshot
-        from tui.screens.security_rows import tab_labels as security_tab_labels
+        if self.security_provider:
+            from providers.security.model import SecuritySnapshot
+            from tui.screens.security_rows import tab_labels
 
-        stored = self.store.latest(name)
-        snap = stored.snapshot if stored is not None else None
-        state = self.runtime.states.get(name)
-        failed = state is not None and bool(state.last_error)
-        key, title = next((k, t) for t_id, k, t in TABS if t_id == "security")
-        labels = security_tab_labels(key, title, snap if isinstance(snap, SecuritySnapshot) else None, failed)
-        room = self._tab_room("security")
-        self._set_tab_label("security", next((lb for lb in labels if len(lb) <= room), labels[-1]))
+            self._show_counted_label("security", self.security_provider, SecuritySnapshot, tab_labels)
 
     def _tab_room(self, tab_id: str) -> int:
         """Cells the tab bar leaves for `tab_id`'s label beside the others' current labels."""
@@ -739,19 +734,21 @@ class StacktopApp(App[int]):
     async def _run_action(self, spec: ActionSpec) -> None:
         refusal = self.gate.refusal(spec)
         target = self._target_for(spec)
-        if target is None or isinstance(target, str):
-            # Read-only (or the role) first: that is the answer whatever is selected.
-            reason = refusal or (target if isinstance(target, str)
-                                 else f"{spec.title}: {self._where_to_select(spec)}")
-            self.notify(reason, severity="warning")
+        if (target is None or isinstance(target, str)) and refusal is None:
+            self.notify(target if isinstance(target, str)
+                        else f"{spec.title}: {self._where_to_select(spec)}", severity="warning")
             return
+        if target is None or isinstance(target, str):
+            # Read-only (or the role) first: that is the answer whatever is selected, and
+            # the gate records the refused attempt even with nothing selected.
+            target = ActionTarget("selection", "", "nothing selected")
         if refusal is None:
             # What the operator chooses first (validated as the provider will), then the
             # gate's own confirmation, which shows it ("candidate → pg2") and audits it.
             # Refused actions ask nothing: the gate says why and records the refusal.
             asked = await self._ask_parameters(spec, target)
             if asked is None:
-                self.notify(f"{spec.title}: cancelled", timeout=3)
+                self.notify(await self.gate.record_cancelled(spec, target), timeout=3)
                 return
             target = asked
         result = await self.gate.execute(spec, target, self._confirm)

@@ -476,7 +476,7 @@ async def test_switchover_picks_a_candidate_then_confirms_and_is_audited(tmp_pat
         "ha.switchover", "ok", {"candidate": "pg2"}, {"kind": "cluster", "id": "main", "name": "main"})
 
 
-async def test_escape_in_the_candidate_dialog_asks_the_gate_nothing(tmp_path: Path) -> None:
+async def test_escape_in_the_candidate_dialog_runs_nothing_and_records_the_cancel(tmp_path: Path) -> None:
     app = ha_app(tmp_path)
     async with app.run_test(size=TALL) as pilot:
         await show_ha(pilot)
@@ -484,9 +484,9 @@ async def test_escape_in_the_candidate_dialog_asks_the_gate_nothing(tmp_path: Pa
         await pilot.press("escape")
         await app.workers.wait_for_complete()
         assert not isinstance(app.screen, ChoiceDialog | ConfirmDialog)
-        assert messages(app) == ["Switchover: cancelled"]
+        assert messages(app) == ["Switchover cancelled"]
         assert calls(app) == []
-    assert audit_records(tmp_path) == []
+    assert [(r["action"], r["result"]) for r in audit_records(tmp_path)] == [("ha.switchover", "cancelled")]
 
 
 async def test_failover_warns_of_data_loss_and_needs_the_cluster_name_typed(tmp_path: Path) -> None:

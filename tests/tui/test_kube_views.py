@@ -382,7 +382,9 @@ async def test_escape_in_the_number_dialog_cancels_without_asking_the_gate(tmp_p
         await app.workers.wait_for_complete()
         assert not isinstance(app.screen, NumberDialog | ConfirmDialog)
         assert provider(app, "workloads").calls == []
-        assert "Scale: cancelled" in messages(app)
+        assert "Scale cancelled" in messages(app)
+    # Backing out of the value dialog is still an attempt: recorded, never run.
+    assert [(r["action"], r["result"]) for r in audit_records(tmp_path)] == [("k8s.scale", "cancelled")]
 
 
 async def test_restart_needs_the_workloads_name_typed_not_y(tmp_path: Path) -> None:

@@ -159,6 +159,26 @@ class TableDetailView(Vertical):
         self._layout()
         self.update_from_store()  # the tab is built when first shown: draw what the store has
 
+    _token: tuple[Any, ...] = ()
+
+    def _poll_error(self, provider: str) -> str | None:
+        state = self.states.get(provider)  # type: ignore[attr-defined]
+        return state.last_error if state is not None else None
+
+    def _newest(self, provider: str, kind: type) -> tuple[Any, str | None] | None:
+        """(snapshot of `kind` or None, poll error) when either changed since the last call;
+        None when nothing did (or before mount: on_mount draws), so a view redraws only then."""
+        if not self._ready:
+            return None
+        stored = self.store.latest(provider)  # type: ignore[attr-defined]
+        error = self._poll_error(provider)
+        token = (stored.version if stored is not None else 0, error)
+        if token == self._token:
+            return None
+        self._token = token
+        found = stored.snapshot if stored is not None else None
+        return (found if isinstance(found, kind) else None), error
+
     @property
     def table(self) -> ResourceTable:
         return self.query_one(ResourceTable)

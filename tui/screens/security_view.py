@@ -158,21 +158,14 @@ class SecurityView(TableDetailView):
         return (self.clock or time.time)()
 
     def _error(self) -> str | None:
-        state = self.states.get(PROVIDER)
-        return state.last_error if state is not None else None
+        return self._poll_error(PROVIDER)
 
     def update_from_store(self) -> None:
         """Redraw from the newest snapshot; nothing when neither it nor the poll error changed."""
-        if not self._ready:
-            return  # on_mount draws
-        stored = self.store.latest(PROVIDER)
-        error = self._error()
-        token = (stored.version if stored is not None else 0, error)
-        if token == self._token:
+        newest = self._newest(PROVIDER, SecuritySnapshot)
+        if newest is None:
             return
-        self._token = token
-        found = stored.snapshot if stored is not None else None
-        snap = found if isinstance(found, SecuritySnapshot) else None
+        snap, error = newest
         self._snap = snap
         self._now = now = self._now_wall()
         totals = totals_line(snap, now, error, self.redact)

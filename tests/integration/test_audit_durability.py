@@ -51,7 +51,7 @@ def test_a_killed_writer_leaves_whole_lines_and_a_verifiable_chain(tmp_path: Pat
         while _total_size(path) < RECORDS * RECORD_BYTES:
             assert writer.poll() is None, "the writer exited by itself"
             assert time.monotonic() < deadline, "the writer did not write 300 records in 60 s"
-            time.sleep(0.005)
+            time.sleep(0.005)  # another process's file grows: no event to await, so poll its size
     finally:
         writer.kill()  # SIGKILL, mid-stream
         writer.wait()

@@ -11,7 +11,6 @@ poll error) moved. The app calls `update_from_store` only while the tab is shown
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import tzinfo
 from typing import Any, ClassVar
@@ -117,9 +116,6 @@ class AlertsView(TableDetailView):
     def _interval(self) -> float | None:
         state = self.states.get(ALERTS_PROVIDER)
         return state.interval if state is not None else None
-
-    def _now_wall(self) -> float:
-        return (self.clock or time.time)()
 
     def errors(self) -> dict[str, str]:
         """Providers with a poll error and no snapshot to show."""

@@ -14,7 +14,6 @@ costliest thing a tab does, and spend moves hourly. The app calls
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -171,10 +170,6 @@ class CostsView(TableDetailView):
     AGES_EVERY = 30.0
     """Seconds between redraws of the ages ("data 12 min old") while no new snapshot comes."""
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.set_interval(self.AGES_EVERY, self.refresh_ages)
-
     def refresh_ages(self) -> None:
         """The provenance line's ages keep counting between polls (Cost Explorer is read
         hourly); the line is repainted only when its words changed."""
@@ -184,9 +179,6 @@ class CostsView(TableDetailView):
         if line != self._lines[1]:
             self._lines = (self._lines[0], line)
             self.query_one("#costs-provenance", Static).update(line)
-
-    def _now_wall(self) -> float:
-        return (self.clock or time.time)()
 
     def _error(self) -> str | None:
         return self._poll_error(PROVIDER)

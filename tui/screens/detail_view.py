@@ -10,6 +10,8 @@ A view subclasses `TableDetailView`; it composes a `.summary` Static, its table
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
 from rich.segment import Segment
@@ -154,10 +156,24 @@ class TableDetailView(Vertical):
     # Each view provides: fit_columns(width) (a staticmethod: the columns that fit),
     # _new_table(columns), _projected() (its rows now), _show_detail(), update_from_store().
 
+    AGES_EVERY: float | None = None
+    """Seconds between `refresh_ages` calls, for views whose ages must keep counting
+    between hourly snapshots; None: no timer."""
+
+    clock: Callable[[], float] | None = None
+
     def on_mount(self) -> None:
         self._ready = True
         self._layout()
         self.update_from_store()  # the tab is built when first shown: draw what the store has
+        if self.AGES_EVERY is not None:
+            self.set_interval(self.AGES_EVERY, self.refresh_ages)
+
+    def refresh_ages(self) -> None:
+        """Repaint what shows an age (views with AGES_EVERY override it)."""
+
+    def _now_wall(self) -> float:
+        return (self.clock or time.time)()
 
     _token: tuple[Any, ...] = ()
 

@@ -11,7 +11,6 @@ out and redraws when the snapshot version (or the poll error) moved. The app cal
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -140,10 +139,6 @@ class SecurityView(TableDetailView):
     AGES_EVERY = 30.0
     """Seconds between redraws of the scan's age while no new snapshot comes (scans are hourly)."""
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.set_interval(self.AGES_EVERY, self.refresh_ages)
-
     def refresh_ages(self) -> None:
         """`scanned 12m ago` keeps counting between polls; repainted only when its words changed."""
         if self._snap is None or self._totals is None:
@@ -153,9 +148,6 @@ class SecurityView(TableDetailView):
         if line.plain != self._totals.plain:
             self._totals = line
             self.query_one("#security-totals", Static).update(line)
-
-    def _now_wall(self) -> float:
-        return (self.clock or time.time)()
 
     def _error(self) -> str | None:
         return self._poll_error(PROVIDER)

@@ -164,9 +164,16 @@ def test_backup_now_writes_a_real_dump_that_restores_and_is_recorded(
         assert running[0].id.endswith(".dump.partial")
         assert not [b for b in source.read().backups if b.status == COMPLETED]  # nothing looks complete yet
         proc = next(iter(source._running.values())).proc
-        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        # Popen returns once exec has begun; the kernel fills in the new argv and environment
+        # a moment later, and until then /proc shows both empty. Wait for pg_dump's own.
+        def exec_done() -> tuple[bytes, bytes] | None:
+            cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+            environ = Path(f"/proc/{proc.pid}/environ").read_bytes()
+            return (cmdline, environ) if b"pg_dump" in cmdline and environ else None
+
+        cmdline, environ = wait_until(exec_done, what="pg_dump's argv and environment in /proc")
         assert DUMPER_PASSWORD.encode() not in cmdline
-        assert f"PGPASSWORD={DUMPER_PASSWORD}".encode() in Path(f"/proc/{proc.pid}/environ").read_bytes()
+        assert f"PGPASSWORD={DUMPER_PASSWORD}".encode() in environ
     finally:
         blocker.rollback()
         blocker.close()

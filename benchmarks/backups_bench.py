@@ -7,6 +7,9 @@
    files named by a pattern (listing + plan + status): median wall time per poll.
 3. EBS listing: the real provider polling a target with N snapshots in a moto
    server (DescribeSnapshots paginated + plan + status): median per poll.
+4. Cron: walking a year of nightly runs and a week of five-minute runs forward
+   (next_after) and back (previous_before) in Europe/Berlin, and a rare schedule
+   (Feb 29 that is a Sunday): median per walk.
 
 Prints figures, the machine and the commit; asserts nothing.
     python benchmarks/backups_bench.py [--sizes 100,1000,10000] [--runs 7] [--snapshots 1000]
@@ -116,6 +119,24 @@ def bench_ebs(count: int, runs: int) -> None:
         server.stop()
 
 
+def bench_cron(runs: int) -> None:
+    from providers.backups.cron import parse
+
+    start = datetime(2026, 3, 25, tzinfo=BERLIN).timestamp()
+    for expr, days in (("0 2 * * *", 365), ("*/5 * * * *", 7), ("0 0 29 2 */7", 365 * 40)):
+        cron, end = parse(expr), start + days * 86400
+        times, count = [], 0
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            ts, count = start, 0
+            while (ts := cron.next_after(ts, BERLIN)) < end:
+                count += 1
+            while (ts := cron.previous_before(ts, BERLIN)) > start:
+                pass
+            times.append(time.perf_counter() - t0)
+        print(f"  {expr!r:>16} over {days} days ({count} runs, forward and back): {ms(times)}")
+
+
 async def _polls(provider: BackupTargetProvider, runs: int) -> list[float]:
     await provider.poll()  # warm: imports, first listing
     times = []
@@ -139,6 +160,8 @@ def main() -> None:
     bench_planner(sizes, args.runs)
     print("dumps target poll (listing + plan + status):")
     bench_dumps(sizes, args.runs)
+    print("cron walks (Europe/Berlin):")
+    bench_cron(args.runs)
     print("EBS target poll:")
     bench_ebs(args.snapshots, args.runs)
 

@@ -301,10 +301,10 @@ def test_the_process_zone_is_set_and_restored() -> None:
     assert (os.environ.get("TZ"), time.tzname) == before
 
 
-def test_a_thousand_backups_plan_quickly() -> None:
+def test_a_thousand_backups_keep_a_policy_sized_set() -> None:
+    """Timing is in benchmarks/backups_bench.py; here, that 1,000 backups plan to the policy's size."""
     backups = nightly(date(2024, 1, 1), 1000, BERLIN)
-    started = time.perf_counter()
     plan = plan_retention(backups, RetentionSettings(keep_daily=30, keep_weekly=12, keep_monthly=24,
                                                      keep_yearly=5), at(BERLIN, 2026, 10, 1), BERLIN)
-    assert time.perf_counter() - started < 0.5
-    assert len(plan.keep) < 70
+    assert len(plan.keep) + len(plan.delete) == 1000  # every backup has a verdict
+    assert 30 <= len(plan.keep) < 30 + 12 + 24 + 5  # the dailies, and overlaps counted once

@@ -503,7 +503,7 @@ def test_start_and_stop_a_thread_that_wakes_at_once() -> None:
     assert life.running
     started = time.perf_counter()
     life.stop()
-    assert not life.running and time.perf_counter() - started < 1.0
+    assert not life.running and time.perf_counter() - started < 30.0  # woken, not the 3,600 s period
 
 
 def test_restarted_at_rolls_stateful_set_pods_under_the_same_names(live: Any) -> None:

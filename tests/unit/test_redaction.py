@@ -166,11 +166,13 @@ def test_every_shape_at_once_in_one_json_line() -> None:
     assert json.loads(out)["msg"].count("***") >= len(SHAPES) - 2  # AKIA keys show as AKIA…
 
 
-def test_long_unbroken_text_stays_fast() -> None:
+def test_long_unbroken_text_does_not_backtrack() -> None:
+    """A hang guard, not a speed target (that is benchmarks/security_bench.py): a pattern that
+    backtracked over 100,000 characters would take hours, a linear one milliseconds."""
     import time
 
     blob = "password" + "a-" * 50_000 + "=" + "b" * 50_000
     started = time.perf_counter()
     redact(blob)
     redact("x" * 200_000)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 20.0

@@ -141,11 +141,16 @@ def _mask_groups(text: str, lower: str, pattern: re.Pattern[str], group: int,
     return "".join(pieces)
 
 
+SHORT_SECRET = 6
+"""A secret shorter than this is masked only where it stands alone (not inside a longer
+word): a one-letter password must not turn "excludes" into "e***cludes"."""
+
+
 @functools.lru_cache(maxsize=64)
-def _forms(secrets: frozenset[str]) -> tuple[str, ...]:
+def _forms(secrets: frozenset[str]) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
     """Each secret as written and as JSON writes it inside a string (an audit record escapes
     quotes, backslashes and non-ASCII letters), longest first so a secret holding another is
-    masked whole."""
+    masked whole; the short ones as one pattern that wants no letter or digit either side."""
     forms: set[str] = set()
     for secret in secrets:
         if not secret:
@@ -153,16 +158,23 @@ def _forms(secrets: frozenset[str]) -> tuple[str, ...]:
         forms.add(secret)
         once = json.dumps(secret)[1:-1]
         forms.update((once, json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(once)[1:-1]))
-    return tuple(sorted(forms, key=lambda s: (-len(s), s)))
+    ordered = sorted(forms, key=lambda s: (-len(s), s))
+    long = tuple(form for form in ordered if len(form) >= SHORT_SECRET)
+    short = [re.escape(form) for form in ordered if len(form) < SHORT_SECRET]
+    pattern = re.compile(rf"(?<![^\W_])(?:{'|'.join(short)})(?![^\W_])") if short else None
+    return long, pattern
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """`text` with known secret values and credential-shaped strings masked."""
     if secrets:
         known = secrets if isinstance(secrets, frozenset) else frozenset(secrets)
-        for secret in _forms(known):
+        long, short = _forms(known)
+        for secret in long:
             if secret in text:
                 text = text.replace(secret, REDACTED)
+        if short is not None:
+            text = short.sub(REDACTED, text)
     if len(text) < 5:
         return text
     if "PRIVATE KEY-----" in text:

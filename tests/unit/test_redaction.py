@@ -137,6 +137,15 @@ def test_config_secrets_accept_any_iterable() -> None:
     assert redact("a hunter22 b") == "a hunter22 b"
 
 
+def test_a_short_config_secret_is_masked_where_it_stands_alone_not_inside_words() -> None:
+    secrets = frozenset({"x", "admin"})
+    out = redact("excludes x; pw=x; postgres://u:x@db; administrator admin (admin)", secrets)
+    assert out == "excludes ***; pw=***; postgres://u:***@db; administrator *** (***)"
+    assert redact('{"password": "x", "user": "admin_x"}', secrets) == '{"password": "***", "user": "***_***"}'
+    # six characters and more: anywhere, even inside a longer word
+    assert redact("hunter22 and xhunter2", frozenset({"hunter2"})) == "***2 and x***"
+
+
 def test_a_config_secret_is_masked_as_json_writes_it() -> None:
     secret = 'pä"ss\\wörd'
     for dumped in (json.dumps({"m": secret}), json.dumps({"m": secret}, ensure_ascii=False),

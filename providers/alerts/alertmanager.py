@@ -7,7 +7,8 @@ routes to, not only in this console.
 
 Alertmanager states map onto stacktop's: active and suppressed alerts are
 firing (suppressed ones carry the ids of the silences muting them in
-silenced_by), unprocessed ones are pending. The parsing functions take the
+silenced_by, or the fingerprints of the alerts inhibiting them in
+inhibited_by), unprocessed ones are pending. The parsing functions take the
 API's JSON as it comes, so they are tested on recorded answers.
 """
 
@@ -102,6 +103,7 @@ def parse_alert(item: Any) -> Alert | None:
         firing_since=starts if state == FIRING else None,
         last_evaluated=parse_time(item.get("updatedAt")) or 0.0,
         silenced_by=tuple(str(s) for s in status.get("silencedBy") or ()),
+        inhibited_by=tuple(str(s) for s in status.get("inhibitedBy") or ()),
         generator_url=str(item.get("generatorURL") or ""),
     )
 

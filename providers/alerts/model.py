@@ -124,6 +124,8 @@ class Alert:
     last_evaluated: float = 0.0
     silenced_by: tuple[str, ...] = ()
     """Ids of the silences that match it now."""
+    inhibited_by: tuple[str, ...] = ()
+    """Alertmanager: fingerprints of the firing alerts whose inhibit rules mute this one."""
     acked_by: str = ""
     ack_comment: str = ""
     generator_url: str = ""
@@ -131,6 +133,11 @@ class Alert:
     @property
     def silenced(self) -> bool:
         return bool(self.silenced_by)
+
+    @property
+    def muted(self) -> bool:
+        """Nobody is paged for it: a silence matches it, or another alert inhibits it."""
+        return bool(self.silenced_by or self.inhibited_by)
 
     @property
     def summary(self) -> str:
@@ -229,7 +236,7 @@ class AlertsSnapshot(Snapshot):
     problems: tuple[str, ...] = ()
 
     def metrics(self) -> Mapping[str, float]:
-        firing = [a for a in self.alerts if a.state == FIRING and not a.silenced]
+        firing = [a for a in self.alerts if a.state == FIRING and not a.muted]
         return {"firing": float(len(firing)),
                 "pending": float(sum(1 for a in self.alerts if a.state == PENDING))}
 
@@ -248,7 +255,7 @@ class AlertmanagerSnapshot(Snapshot):
     version: str = ""
 
     def metrics(self) -> Mapping[str, float]:
-        return {"firing": float(sum(1 for a in self.alerts if not a.silenced))}
+        return {"firing": float(sum(1 for a in self.alerts if not a.muted))}
 
     def alert_samples(self, provider: str) -> list[Sample]:
         return []

@@ -83,6 +83,38 @@ async def test_posted_alert_is_listed_with_its_labels(prom_stack: PromStack,  # 
     assert (await alert_in_snapshot(provider, nameless)).severity == "warning"
 
 
+async def test_an_inhibited_alert_is_muted_and_names_its_cause(prom_stack: PromStack,  # noqa: F811
+                                                              provider: AlertmanagerProvider) -> None:
+    incident, cause_name, effect_name = unique("inc"), unique("NodeDown"), unique("ServiceDown")
+    prom_stack.post_alert({"alertname": cause_name, "inhibit": "cause", "incident": incident})
+    prom_stack.post_alert({"alertname": effect_name, "inhibit": "effect", "incident": incident})
+    cause = await alert_in_snapshot(provider, cause_name)
+
+    async def inhibited() -> Alert | None:
+        found = next((a for a in (await provider.poll()).alerts if a.name == effect_name), None)
+        return found if found is not None and found.inhibited_by else None
+
+    effect = await wait_for(inhibited, 10, f"{effect_name} inhibited by {cause_name}")
+    assert effect.inhibited_by == (cause.fingerprint,)
+    assert effect.muted and not effect.silenced and effect.state == FIRING  # Alertmanager: suppressed
+    assert not cause.muted
+
+    async def unmuted() -> set[str]:
+        return {a.name for a in (await provider.poll()).alerts
+                if a.name in (cause_name, effect_name) and not a.muted}
+
+    assert await unmuted() == {cause_name}  # what needs someone: the cause, not its effects
+
+    prom_stack.post_alert({"alertname": cause_name, "inhibit": "cause", "incident": incident}, ends_in=-1)
+
+    async def released() -> Alert | None:
+        found = next((a for a in (await provider.poll()).alerts if a.name == effect_name), None)
+        return found if found is not None and not found.inhibited_by else None
+
+    assert not (await wait_for(released, 10, f"{effect_name} released when {cause_name} resolves")).muted
+    assert await unmuted() == {effect_name}
+
+
 async def test_prometheus_rule_alert_arrives(prom_stack: PromStack,  # noqa: F811
                                              provider: AlertmanagerProvider) -> None:
     async def found() -> Alert | None:

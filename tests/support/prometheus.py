@@ -178,12 +178,16 @@ def start_node_exporter(root: Path) -> Server:
 
 
 def start_alertmanager(root: Path, name: str = "alertmanager", *, basic_auth: bool = False) -> Server:
-    """One null receiver, group_wait 1s; with basic_auth, AUTH_USER/AUTH_PASSWORD are required."""
+    """One null receiver, group_wait 1s, and one inhibit rule: a firing alert labelled
+    inhibit=cause mutes those labelled inhibit=effect with the same `incident` (no other test
+    uses these labels). With basic_auth, AUTH_USER/AUTH_PASSWORD are required."""
     home = root / name
     home.mkdir(parents=True, exist_ok=True)
     config = {"route": {"receiver": "null", "group_wait": "1s", "group_interval": "1s",
                         "repeat_interval": "1h"},
-              "receivers": [{"name": "null"}]}
+              "receivers": [{"name": "null"}],
+              "inhibit_rules": [{"source_matchers": ["inhibit=cause"], "target_matchers": ["inhibit=effect"],
+                                 "equal": ["incident"]}]}
     (home / "am.yml").write_text(yaml.safe_dump(config))
     (port,) = free_ports(1)
     argv = [ALERTMANAGER, f"--config.file={home / 'am.yml'}", f"--storage.path={home / 'data'}",
@@ -281,10 +285,11 @@ class PromStack:
     def post_alert(self, labels: Mapping[str, str], annotations: Mapping[str, str] | None = None,
                    *, ends_in: float = 300.0, url: str | None = None,
                    headers: Mapping[str, str] | None = None) -> None:
-        """POST one alert to Alertmanager (/api/v2/alerts), firing for `ends_in` seconds."""
+        """POST one alert to Alertmanager (/api/v2/alerts), firing for `ends_in` seconds; a
+        negative `ends_in` resolves it (it ended that long ago)."""
         now = time.time()
         alert = {"labels": dict(labels), "annotations": dict(annotations or {}),
-                 "startsAt": _rfc3339(now), "endsAt": _rfc3339(now + ends_in),
+                 "startsAt": _rfc3339(min(now, now + ends_in - 60)), "endsAt": _rfc3339(now + ends_in),
                  "generatorURL": "http://stacktop.test/graph"}
         status, body = http("POST", (url or self.alertmanager_url) + "/api/v2/alerts", [alert],
                             headers=headers)

@@ -518,6 +518,27 @@ async def test_details_show_the_alert_its_transitions_and_notification_history(t
             "2026-11-18 10:41:40  slack-ops  resolved  ok      HTTP 200")
 
 
+async def test_an_inhibited_alertmanager_alert_is_muted_and_names_its_cause(tmp_path: Path) -> None:
+    node = make_alert("NodeDown", FIRING, "critical", ALERTMANAGER, since=600, firing_for=600,
+                      summary="node-3 is down", instance="node-3")
+    effect = dataclasses.replace(
+        make_alert("TargetDown", FIRING, "warning", ALERTMANAGER, since=590, firing_for=590,
+                   instance="node-3"),
+        inhibited_by=(node.fingerprint,))
+    app = alerts_app(tmp_path, alert_providers(engine=engine_snapshot(alerts=(DISK,), silences=()),
+                                               manager=manager_snapshot(alerts=(node, effect))))
+    async with app.run_test(size=TALL) as pilot:
+        await show_alerts(pilot)
+        assert table(app).visible_keys() == ["section:firing", key(node), key(DISK),  # newest first
+                                             "section:silenced", key(effect)]
+        assert cell(app, key(effect), "ack") == "inhibited"
+        assert tab_label(app) == "4 Alerts 2 firing"  # the effect pages nobody: the cause does
+        assert summary(app).startswith("2 firing (2 critical), 1 silenced  ·  ")
+        await select(pilot, key(effect))
+        assert field(pane_lines(app), "inhibited by") == (
+            f"NodeDown instance=node-3 ({node.fingerprint}; an inhibit rule in Alertmanager)")
+
+
 async def test_a_silences_details_show_what_it_mutes_now(tmp_path: Path) -> None:
     app = alerts_app(tmp_path)
     async with app.run_test(size=TALL) as pilot:

@@ -98,6 +98,8 @@ def test_alerts() -> None:
 
     inhibited = alerts[0]
     assert inhibited.state == FIRING and not inhibited.silenced, "inhibited is not silenced"
+    assert inhibited.inhibited_by == ("ffee000000000009",) and inhibited.muted, "but nobody is paged"
+    assert down.muted and not down.inhibited_by and not alerts[2].muted
     assert inhibited.severity == "info"
 
     pending = alerts[2]

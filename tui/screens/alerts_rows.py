@@ -63,7 +63,7 @@ def tinted_health(value: object) -> str | None:
 def severity_cell(alert: Alert) -> Tinted:
     """Firing and pending alerts in their severity's colour; silenced and resolved ones muted
     (nobody needs to act on them)."""
-    if alert.state == RESOLVED or alert.silenced:
+    if alert.state == RESOLVED or alert.muted:
         return Tinted(alert.severity, "muted")
     return Tinted(alert.severity, SEVERITY_HEALTH.get(alert.severity, "warn"))
 
@@ -74,7 +74,7 @@ def severity_cell(alert: Alert) -> Tinted:
 def section_of(alert: Alert) -> str:
     if alert.state == RESOLVED:
         return RESOLVED
-    return SECTION_SILENCED if alert.silenced else alert.state
+    return SECTION_SILENCED if alert.muted else alert.state
 
 
 def _severity_rank(alert: Alert) -> int:
@@ -187,7 +187,7 @@ def source_word(source: str) -> str:
 
 def ack_text(alert: Alert, ascii: bool = False) -> str:
     if not alert.acked_by:
-        return ""
+        return "inhibited" if alert.inhibited_by and not alert.silenced_by else ""
     return f"{'+' if ascii else '✓'} {alert.acked_by}"
 
 
@@ -375,7 +375,7 @@ def summary_line(engine: AlertsSnapshot | None, manager: AlertmanagerSnapshot | 
         out.append("waiting for the first evaluation of the alert rules…", style="dim")
         return out
     alerts = all_alerts(engine, manager)
-    firing = [a for a in alerts if a.state == FIRING and not a.silenced]
+    firing = [a for a in alerts if a.state == FIRING and not a.muted]
     critical = sum(1 for a in firing if a.severity == "critical")
     if firing:
         out.append(f"{len(firing)} firing", style="bold red")
@@ -384,8 +384,8 @@ def summary_line(engine: AlertsSnapshot | None, manager: AlertmanagerSnapshot | 
     else:
         out.append("nothing firing", style="green")
     counts = (
-        (sum(1 for a in alerts if a.state == PENDING and not a.silenced), "pending", "yellow"),
-        (sum(1 for a in alerts if a.state != RESOLVED and a.silenced), "silenced", "dim"),
+        (sum(1 for a in alerts if a.state == PENDING and not a.muted), "pending", "yellow"),
+        (sum(1 for a in alerts if a.state != RESOLVED and a.muted), "silenced", "dim"),
         (sum(1 for a in alerts if a.state == RESOLVED and a.resolved_at is not None
              and now - a.resolved_at <= RESOLVED_WINDOW), "resolved in 24h", "green"),
     )
@@ -420,7 +420,7 @@ def tab_counts(alerts: Iterable[Alert]) -> tuple[int, int]:
     """(firing, pending), leaving out the silenced: what needs someone now."""
     firing = pending = 0
     for a in alerts:
-        if a.silenced:
+        if a.muted:
             continue
         firing += a.state == FIRING
         pending += a.state == PENDING
@@ -497,7 +497,9 @@ def state_text(alert: Alert, now: float, tz: tzinfo | None) -> str:
 
 
 def alert_fields(alert: Alert, silences: Mapping[str, Silence], now: float, tz: tzinfo | None,
-                 ascii: bool = False, manager_url: str = "") -> list[tuple[str, str, str]]:
+                 ascii: bool = False, manager_url: str = "",
+                 peers: Mapping[str, Alert] | None = None) -> list[tuple[str, str, str]]:
+    """The facts of the detail pane; `peers` (fingerprint → alert) names the inhibitors."""
     fields: list[tuple[str, str, str]] = [
         ("state", state_text(alert, now, tz), STATE_STYLES.get(alert.state, "")),
         ("severity", alert.severity, SEVERITY_STYLES.get(alert.severity, "")),
@@ -521,6 +523,11 @@ def alert_fields(alert: Alert, silences: Mapping[str, Silence], now: float, tz: 
         what = (f"{sid} · {matchers_text(silence.matchers)} · ends {ends_in(silence, now)} · "
                 f"{silence.created_by}: {silence.comment}" if silence is not None else sid)
         fields.append(("silenced by" if i == 0 else "", what, "dim"))
+    for i, fingerprint in enumerate(alert.inhibited_by):
+        cause = (peers or {}).get(fingerprint)
+        what = (f"{cause.name} {identifying_labels(cause)} ({fingerprint}; an inhibit rule in Alertmanager)"
+                if cause is not None else f"{fingerprint} (an inhibit rule in Alertmanager)")
+        fields.append(("inhibited by" if i == 0 else "", " ".join(what.split()), "dim"))
     if alert.acked_by:
         fields.append(("acked by", f"{alert.acked_by}: {alert.ack_comment}" if alert.ack_comment
                        else alert.acked_by, "green"))
@@ -560,10 +567,11 @@ AlertDoc = TextDoc
 
 
 def alert_doc(alert: Alert, engine: AlertsSnapshot | None, silences: Mapping[str, Silence], now: float,
-              tz: tzinfo | None, ascii: bool = False, manager_url: str = "") -> AlertDoc:
+              tz: tzinfo | None, ascii: bool = False, manager_url: str = "",
+              peers: Mapping[str, Alert] | None = None) -> AlertDoc:
     """Facts, then its transitions and its notifications (newest first). Alertmanager's
     alerts have neither here: Alertmanager keeps and sends those."""
-    lines = _field_lines(alert_fields(alert, silences, now, tz, ascii, manager_url))
+    lines = _field_lines(alert_fields(alert, silences, now, tz, ascii, manager_url, peers))
     if alert.source == ALERTMANAGER:
         lines.append(Text(""))
         lines.append(Text("Alertmanager routes and notifies this alert; its history is in Alertmanager.",

@@ -185,7 +185,9 @@ class AlertsView(TableDetailView):
             title.update(alert_title(alert))
             silences = {s.id: s for k, s in self._listing.silences.items() if s.source == alert.source}
             url = self._manager.url if self._manager is not None else ""
-            doc = alert_doc(alert, self._engine, silences, now, self.tz, self.ascii, url)
+            manager = self._manager if alert.inhibited_by else None
+            peers = {a.fingerprint: a for a in manager.alerts} if manager is not None else None
+            doc = alert_doc(alert, self._engine, silences, now, self.tz, self.ascii, url, peers)
         elif silence is not None:
             title.update(silence_title(silence, now))
             doc = silence_doc(silence, all_alerts(self._engine, self._manager), now, self.tz)

@@ -119,7 +119,6 @@ async def test_filter_narrows_the_table_and_escape_restores_it(tmp_path: Path, s
     app = build_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await first_data(app, pilot)
-        before = table(app).row_count
         await select_process(app, pilot, "stk-sleeper")
         assert table(app).selected_key() == str(sleeper.pid)
         assert table(app).has_focus  # Enter gives the keys back to the table
@@ -134,7 +133,9 @@ async def test_filter_narrows_the_table_and_escape_restores_it(tmp_path: Path, s
         await pilot.pause()
         assert not bar.has_class("-open")
         assert table(app).filter_text == ""
-        assert table(app).row_count >= before - 5
+        # every process is listed again (how many depends on what else runs on the machine)
+        assert table(app).row_count == table(app).total_rows > 1
+        assert str(sleeper.pid) in table(app).visible_keys()
 
 
 async def test_refresh_key_polls_now(tmp_path: Path) -> None:

@@ -147,7 +147,7 @@ word): a one-letter password must not turn "excludes" into "e***cludes"."""
 
 
 @functools.lru_cache(maxsize=64)
-def _forms(secrets: frozenset[str]) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
+def _forms(secrets: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...], re.Pattern[str] | None]:
     """Each secret as written and as JSON writes it inside a string (an audit record escapes
     quotes, backslashes and non-ASCII letters), longest first so a secret holding another is
     masked whole; the short ones as one pattern that wants no letter or digit either side."""
@@ -160,21 +160,21 @@ def _forms(secrets: frozenset[str]) -> tuple[tuple[str, ...], re.Pattern[str] | 
         forms.update((once, json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(once)[1:-1]))
     ordered = sorted(forms, key=lambda s: (-len(s), s))
     long = tuple(form for form in ordered if len(form) >= SHORT_SECRET)
-    short = [re.escape(form) for form in ordered if len(form) < SHORT_SECRET]
-    pattern = re.compile(rf"(?<![^\W_])(?:{'|'.join(short)})(?![^\W_])") if short else None
-    return long, pattern
+    short = tuple(form for form in ordered if len(form) < SHORT_SECRET)
+    alone = "|".join(re.escape(form) for form in short)
+    return long, short, re.compile(rf"(?<![^\W_])(?:{alone})(?![^\W_])") if short else None
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """`text` with known secret values and credential-shaped strings masked."""
     if secrets:
         known = secrets if isinstance(secrets, frozenset) else frozenset(secrets)
-        long, short = _forms(known)
+        long, short, alone = _forms(known)
         for secret in long:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        if short is not None:
-            text = short.sub(REDACTED, text)
+        if alone is not None and any(secret in text for secret in short):
+            text = alone.sub(REDACTED, text)
     if len(text) < 5:
         return text
     if "PRIVATE KEY-----" in text:

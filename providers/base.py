@@ -233,6 +233,11 @@ class Provider(ABC):
         self.wake: Callable[[], None] = _no_wake
         """Ask for a poll soon; callable from any thread (a watch thread saw a change)."""
 
+    def refresh_requested(self) -> None:
+        """The operator asked for fresh data now (key r): a provider that runs parts of its
+        work on their own schedules (HTTP checks each on its interval) runs them all on
+        the next poll. Called before the runtime wakes it."""
+
     async def prime(self) -> None:
         """Take baselines (counters for rates) before a one-shot poll (`stacktop
         snapshot`); the polling loop uses its first poll as the baseline."""

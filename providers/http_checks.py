@@ -121,6 +121,11 @@ class HttpChecksProvider(Provider):
         self._checks = [_Check(c, redact) for c in checks]
         self._running: set[str] = set()
         self._session: aiohttp.ClientSession | None = None
+        self._everything_due = False
+
+    def refresh_requested(self) -> None:
+        """`r`: the next poll runs every check, not only those whose interval is up."""
+        self._everything_due = True
 
     def _due(self, check: _Check, now: float) -> bool:
         """Due, or due sooner than half a poll interval from now (the poll nearest to
@@ -132,7 +137,9 @@ class HttpChecksProvider(Provider):
 
     async def poll(self) -> HttpChecksSnapshot:
         now = self._clock()
-        due = [c for c in self._checks if self._due(c, now)]
+        everything, self._everything_due = self._everything_due, False
+        due = [c for c in self._checks if (everything and c.settings.name not in self._running)
+               or self._due(c, now)]
         for check in due:
             self._running.add(check.settings.name)
             check.next_due = now + check.settings.interval

@@ -288,6 +288,7 @@ class Runtime:
         names = [name] if name else list(self.states)
         for n in names:
             if n in self.states:
+                self.providers[n].refresh_requested()
                 self.states[n].wake.set()
 
     async def poll_once(self, names: Iterable[str] | None = None, sample_window: float | None = None) -> None:

@@ -448,6 +448,24 @@ async def test_each_poll_runs_only_the_checks_that_are_due(server: Server, make)
     assert by_name(snap, "slow").samples == 3
 
 
+async def test_r_runs_every_check_once_even_those_not_due(server: Server, make) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    provider = make(check("fast", server.url("/ok"), interval=1.0),
+                    check("hourly", server.url("/body"), interval=3600.0), clock=clock)
+    await provider.poll()
+    clock.advance(1.0)
+    await provider.poll()
+    assert [len(server.requests(p)) for p in ("/ok", "/body")] == [2, 1]
+    provider.refresh_requested()  # what the runtime calls for the key r
+    clock.advance(1.0)
+    snap = await provider.poll()
+    assert [len(server.requests(p)) for p in ("/ok", "/body")] == [3, 2]
+    assert by_name(snap, "hourly").samples == 2
+    clock.advance(1.0)
+    await provider.poll()  # then each check keeps its own interval again
+    assert [len(server.requests(p)) for p in ("/ok", "/body")] == [4, 2]
+
+
 async def test_a_check_never_runs_twice_at_once_and_is_pending_until_it_answers(server: Server, make) -> None:  # type: ignore[no-untyped-def]
     clock = Clock()
     provider = make(check("stuck", server.url("/hang"), timeout=0.5), clock=clock)

@@ -185,6 +185,27 @@ async def test_refresh_polls_at_once_instead_of_waiting_the_interval() -> None:
         await runtime.stop()
 
 
+async def test_refresh_tells_each_provider_before_its_poll() -> None:
+    """A provider with schedules of its own (HTTP checks) learns that `r` was pressed."""
+    seen: list[int] = []
+
+    class Told(Counting):
+        def refresh_requested(self) -> None:
+            seen.append(self.n)
+
+    provider = Told(interval=3600)
+    runtime = Runtime([provider, Counting("other", interval=3600)], Store(10))
+    runtime.start()
+    try:
+        await wait_polls(provider, 1)
+        provider.polled.clear()
+        runtime.refresh()
+        await asyncio.wait_for(provider.polled.wait(), 5)
+        assert seen == [1]  # told once, after the first poll and before the second
+    finally:
+        await runtime.stop()
+
+
 async def test_error_messages_are_redacted() -> None:
     class Leaky(Provider):
         async def poll(self) -> Tick:

@@ -143,26 +143,12 @@ class CostsView(TableDetailView):
         return self.TOTALS_HEIGHT + (self.CHART_HEIGHT if self.chart_wanted else self.SPARK_HEIGHT)
 
     def _layout(self) -> None:
-        """The totals and the daily spend on top; below them, as in the other tabs, the table
-        keeps its rows in sight (at least TABLE_MIN_LINES, at most half) while the detail
-        pane is shown, and the pane takes the rest."""
+        """The totals and the daily spend (chart or sparkline) on top; below them the table
+        and the detail pane as in the other tabs."""
         chart = self.chart_wanted
         self.query_one("#costs-chart").set_class(chart, "-shown")
         self.query_one("#costs-spark").set_class(self._has_days() and not chart, "-shown")
-        height = (self.size.height or self.app.size.height) - self._top_height()
-        wanted = (self.app.size.height >= self.DETAILS_MIN_SCREEN_HEIGHT if self.details_wanted is None
-                  else self.details_wanted)
-        table = max(self.TABLE_MIN_LINES, min(len(self._rows) + 1, (height - 1) // 2))
-        shown = wanted and height - 1 - table >= self.DETAIL_MIN_HEIGHT
-        details = self.query_one(".details")
-        was = details.has_class("-shown")
-        details.set_class(shown, "-shown")
-        want_height = table if shown else "1fr"
-        widget = self.table
-        if str(widget.styles.height) != str(want_height):
-            widget.styles.height = want_height
-        if shown and not was:
-            self._show_detail()
+        super()._layout()
         self._draw_daily(force=True)
 
     # -- data ---------------------------------------------------------------------

@@ -224,10 +224,14 @@ class TableDetailView(Vertical):
         finally:
             self._rebuilding = False
 
+    def _top_height(self) -> int:
+        """Lines a view draws above its table besides the summary (totals, failed sources)."""
+        return 0
+
     def _layout(self) -> None:
         """The table keeps its rows in sight (at least TABLE_MIN_LINES, at most half the
         height while the detail pane is shown); the pane takes the rest."""
-        height = self.size.height or self.app.size.height
+        height = (self.size.height or self.app.size.height) - self._top_height()
         wanted = (self.app.size.height >= self.DETAILS_MIN_SCREEN_HEIGHT if self.details_wanted is None
                   else self.details_wanted)
         table = max(self.TABLE_MIN_LINES, min(len(self._rows) + 1, (height - 1) // 2))

@@ -111,24 +111,9 @@ class SecurityView(TableDetailView):
         return SecurityTable(columns, empty_text=empty_text(self._snap, self._error()), full_width=full_width,
                              id="security-table")
 
-    def _layout(self) -> None:
-        """The totals and the failed sources on top; below them, as in the other tabs, the
-        table keeps its rows in sight (at least TABLE_MIN_LINES, at most half) while the
-        detail pane is shown, and the pane takes the rest."""
-        height = (self.size.height or self.app.size.height) - 1 - len(self._errors)
-        wanted = (self.app.size.height >= self.DETAILS_MIN_SCREEN_HEIGHT if self.details_wanted is None
-                  else self.details_wanted)
-        table = max(self.TABLE_MIN_LINES, min(len(self._rows) + 1, (height - 1) // 2))
-        shown = wanted and height - 1 - table >= self.DETAIL_MIN_HEIGHT
-        details = self.query_one(".details")
-        was = details.has_class("-shown")
-        details.set_class(shown, "-shown")
-        want_height = table if shown else "1fr"
-        widget = self.table
-        if str(widget.styles.height) != str(want_height):
-            widget.styles.height = want_height
-        if shown and not was:
-            self._show_detail()
+    def _top_height(self) -> int:
+        """The totals line and one line per failed source."""
+        return 1 + len(self._errors)
 
     async def on_resize(self, event: events.Resize) -> None:
         await super().on_resize(event)

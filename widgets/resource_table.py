@@ -125,6 +125,9 @@ class ResourceTable(ScrollView, can_focus=True):
         Binding("S", "sort_reverse", "Reverse", show=False, id="table.sort_reverse"),
         Binding("enter", "select", "Select", show=False),
     ]
+    SORTABLE: ClassVar[bool] = True
+    """False for a table whose order means something (sections, a topology, newest first):
+    `s` and `S` are then not its keys and fall through to the screen and the app."""
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "resource-table--header",
         "resource-table--cursor",
@@ -475,6 +478,11 @@ class ResourceTable(ScrollView, can_focus=True):
 
     def action_edge(self, end: int) -> None:
         self._set_cursor(len(self._visible) - 1 if end else 0)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.SORTABLE and action in ("sort_next", "sort_reverse"):
+            return False
+        return super().check_action(action, parameters)
 
     def action_sort_next(self) -> None:
         keys = [c.key for c in self.columns]

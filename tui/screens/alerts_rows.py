@@ -31,7 +31,7 @@ from providers.alerts.model import (
     Transition,
 )
 from tui.screens.ha_rows import Tinted
-from tui.screens.sections import TextDoc, section_key
+from tui.screens.sections import TextDoc, field_lines, section_key
 from widgets.formatting import human_age, human_duration
 from widgets.metric_spark import ASCII_RAMP, BLOCKS
 from widgets.resource_table import Column
@@ -466,19 +466,6 @@ STATE_STYLES = {FIRING: "bold red", PENDING: "yellow", RESOLVED: "green"}
 SEVERITY_STYLES = {"critical": "bold red", "warning": "yellow", "info": "blue"}
 
 
-def _field_lines(fields: Sequence[tuple[str, str, str]]) -> list[Text]:
-    """(label, value, style): labels in one aligned, muted column."""
-    width = max((len(label) for label, _, _ in fields), default=0)
-    out = []
-    for label, value, style in fields:
-        line = Text(no_wrap=True, overflow="ellipsis", end="")
-        line.append(label.ljust(width), style="bold dim")
-        line.append("  ")
-        line.append(value, style=style)
-        out.append(line)
-    return out
-
-
 def alert_title(alert: Alert) -> str:
     return f"{alert.name} · {alert.state} · {alert.severity} · {source_word(alert.source)}"
 
@@ -571,7 +558,7 @@ def alert_doc(alert: Alert, engine: AlertsSnapshot | None, silences: Mapping[str
               peers: Mapping[str, Alert] | None = None) -> AlertDoc:
     """Facts, then its transitions and its notifications (newest first). Alertmanager's
     alerts have neither here: Alertmanager keeps and sends those."""
-    lines = _field_lines(alert_fields(alert, silences, now, tz, ascii, manager_url, peers))
+    lines = field_lines(alert_fields(alert, silences, now, tz, ascii, manager_url, peers))
     if alert.source == ALERTMANAGER:
         lines.append(Text(""))
         lines.append(Text("Alertmanager routes and notifies this alert; its history is in Alertmanager.",
@@ -610,7 +597,7 @@ def silence_doc(silence: Silence, alerts: Iterable[Alert], now: float, tz: tzinf
         ("source", "stacktop" if silence.source != ALERTMANAGER else "Alertmanager", ""),
         ("id", silence.id, "dim"),
     ]
-    lines = _field_lines(fields)
+    lines = field_lines(fields)
     muted = muted_by(silence, alerts, now)
     lines.append(Text(""))
     lines.append(section(f" Mutes now ({len(muted)}) "))

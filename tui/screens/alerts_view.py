@@ -59,8 +59,7 @@ class AlertsTable(ResourceTable):
     AlertsTable > .resource-table--muted { color: $text-muted; }
     """
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in ("sort_next", "sort_reverse")
+    SORTABLE = False
 
 
 class AlertsView(TableDetailView):

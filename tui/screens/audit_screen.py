@@ -220,8 +220,7 @@ class AuditTable(ResourceTable):
     AuditTable > .resource-table--muted { color: $text-muted; }
     """
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in ("sort_next", "sort_reverse")
+    SORTABLE = False
 
 
 class AuditFilter(Input):

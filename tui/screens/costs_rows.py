@@ -30,7 +30,7 @@ from providers.costs.model import (
     Spend,
 )
 from tui.screens.ha_rows import Tinted
-from tui.screens.sections import TextDoc, section_key
+from tui.screens.sections import TextDoc, field_lines, section_key
 from widgets.formatting import human_bytes
 from widgets.resource_table import Column
 
@@ -589,19 +589,6 @@ CostDoc = TextDoc
 """The detail pane's lines for one row."""
 
 
-def _field_lines(fields: Sequence[tuple[str, str, str]]) -> list[Text]:
-    """(label, value, style): labels in one aligned, muted column."""
-    width = max((len(label) for label, _, _ in fields), default=0)
-    out = []
-    for label, value, style in fields:
-        line = Text(no_wrap=True, overflow="ellipsis", end="")
-        line.append(label.ljust(width), style="bold dim")
-        line.append("  ")
-        line.append(value, style=style)
-        out.append(line)
-    return out
-
-
 def fix_text(f: Finding) -> str:
     if f.action_id == DELETE_VOLUME.id:
         return f"{DELETE_VOLUME.key} deletes it here (type the volume id to confirm; checked again first)"
@@ -632,7 +619,7 @@ def finding_doc(f: Finding, currency: str, price_note: str) -> CostDoc:
         ("from here", fix_text(f), "dim"),
     ]
     fields += [(k, v, "") for k, v in f.details]
-    lines = _field_lines(fields)
+    lines = field_lines(fields)
     if price_note:
         lines += [Text(""), Text(price_note, style="dim")]
     return CostDoc(lines)
@@ -641,7 +628,7 @@ def finding_doc(f: Finding, currency: str, price_note: str) -> CostDoc:
 def budget_doc(b: BudgetStatus, currency: str) -> CostDoc:
     forecast = ("no forecast" if b.forecast is None
                 else f"{money(b.forecast, currency)} by the month's end ({ratio_text(b.forecast_ratio)})")
-    return CostDoc(_field_lines([
+    return CostDoc(field_lines([
         ("scope", b.scope, ""),
         ("source", b.source, ""),
         ("spent", money(b.spent, currency), ""),
@@ -668,7 +655,7 @@ def line_doc(line: CostLine, spend: Spend, now: float, what: str) -> CostDoc:
         ("share", f"{share * 100:.1f}% of {money(spend.month_to_date, cur)}", ""),
         ("change", "—" if change is None else f"{change * 100:+.1f}%", ""),
     ]
-    lines = _field_lines(fields)
+    lines = field_lines(fields)
     lines += [Text(""), Text(f"change: this month at its pace so far ({elapsed * 100:.0f}% of the month "
                              "gone) against the whole of last month", style="dim")]
     return CostDoc(lines)
@@ -684,7 +671,7 @@ def others_doc(rest: Sequence[CostLine], currency: str) -> CostDoc:
 
 
 def recommendation_doc(r: Recommendation, currency: str) -> CostDoc:
-    return CostDoc(_field_lines([
+    return CostDoc(field_lines([
         ("purchase", r.description, ""),
         ("term", r.term, ""),
         ("payment", r.payment, ""),
@@ -695,7 +682,7 @@ def recommendation_doc(r: Recommendation, currency: str) -> CostDoc:
 
 
 def namespace_doc(ns: NamespaceCost, currency: str) -> CostDoc:
-    lines = _field_lines([
+    lines = field_lines([
         ("context", ns.context, ""),
         ("namespace", ns.namespace, ""),
         ("pods", str(ns.pods), ""),

@@ -58,8 +58,7 @@ class CostsTable(ResourceTable):
     CostsTable > .resource-table--muted { color: $text-muted; }
     """
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in ("sort_next", "sort_reverse")
+    SORTABLE = False
 
 
 class CostsView(TableDetailView):

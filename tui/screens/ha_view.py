@@ -51,8 +51,7 @@ class TopologyTable(ResourceTable):
     """The tree's table: its order is the topology, so it does not sort (`s` and
     shift+letter would scatter members away from their upstream)."""
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in ("sort_next", "sort_reverse")
+    SORTABLE = False
 
 
 class HaView(Vertical):

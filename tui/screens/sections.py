@@ -1,6 +1,6 @@
 """What the sectioned tabs (Alerts, Costs) share below Textual: section heading rows
 keyed "section:<name>", which the cursor passes over, and the detail pane's document
-as a list of ready lines."""
+as a list of ready lines, facts first as aligned label/value lines."""
 
 from __future__ import annotations
 
@@ -35,3 +35,16 @@ class TextDoc:
     def text(self) -> str:
         """Every line as plain text (tests)."""
         return "\n".join(line.plain for line in self.lines)
+
+
+def field_lines(fields: Sequence[tuple[str, str, str]]) -> list[Text]:
+    """(label, value, style): labels in one aligned, muted column."""
+    width = max((len(label) for label, _, _ in fields), default=0)
+    out = []
+    for label, value, style in fields:
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        line.append(label.ljust(width), style="bold dim")
+        line.append("  ")
+        line.append(value, style=style)
+        out.append(line)
+    return out

@@ -56,8 +56,7 @@ class SecurityTable(ResourceTable):
     SecurityTable > .resource-table--muted { color: $text-muted; }
     """
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in ("sort_next", "sort_reverse")
+    SORTABLE = False
 
 
 class SecurityView(TableDetailView):
